@@ -1,0 +1,250 @@
+"""The public API: ``pretrain``, ``load``, ``evaluate``, ``register`` and the :class:`Run` they share."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+import multissl
+from multissl import recipe as recipes
+from multissl.engine import trainer as engine
+from multissl.engine.atomic import atomic_directory
+from multissl.engine.run_directory import read_run_directory, write_run_directory
+from multissl.errors import InvalidDataError, RecipeError, RunDirectoryError
+from multissl.plugins import plugin_reports, registry
+
+
+class Run:
+    """A trained method with the modality preprocessing it was trained with.
+
+    ``embed`` reapplies that preprocessing to new data; ``save`` writes a run directory that
+    :func:`load` turns back into a ``Run`` giving identical embeddings.
+    """
+
+    def __init__(self, recipe: recipes.Recipe, modality, method, metrics: dict[str, Any], work_dir: Path | None = None):
+        self.recipe = recipe
+        self.modality = modality
+        self.method = method
+        self.metrics = metrics
+        self.work_dir = work_dir
+        self.path: Path | None = None
+
+    @property
+    def embedding_dim(self) -> int:
+        return int(self.embed(self.modality.example()).shape[1])
+
+    def embed(self, data: Any, *, batch_size: int = 1024) -> np.ndarray:
+        """(N, D) float32 embeddings of ``data`` (any source the modality loads), in input order."""
+        return self._embed_raw(self.modality.load(data), batch_size)
+
+    def _embed_raw(self, raw: Any, batch_size: int = 1024) -> np.ndarray:
+        dataset = self.modality.dataset(raw)
+        loader = self.modality.dataloader(
+            dataset, batch_size=batch_size, shuffle=False, drop_last=False, num_workers=0, seed=0
+        )
+        self.method.eval()
+        device = next(self.method.parameters(), torch.empty(0)).device
+        chunks = []
+        with torch.inference_mode():
+            for batch in loader:
+                batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+                chunks.append(self.method.embed(batch).float().cpu())
+        return torch.cat(chunks).numpy()
+
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the run directory atomically; an existing run is replaced only with ``overwrite=True``."""
+        path = Path(path)
+        if path.exists() and any(path.iterdir()) and not overwrite:
+            raise RunDirectoryError(f"{path} exists and is not empty. Pass overwrite=True to replace it, or pick another path.")
+        with atomic_directory(path) as staging:
+            write_run_directory(
+                staging,
+                info=self._info(),
+                recipe=self.recipe.to_dict(),
+                module=self.method,
+                preprocessing=self.modality.state_dict(),
+                metrics=self.metrics,
+                work_dir=self.work_dir,
+            )
+        self.path = path
+        self.work_dir = path
+        return path
+
+    def _info(self) -> dict[str, Any]:
+        return {
+            "multissl_version": multissl.__version__,
+            "torch_version": torch.__version__,
+            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "modality": self.recipe.modality,
+            "method": self.recipe.method,
+            "input_spec": self.method.input_spec,
+            "plugins": {r.name: r.version for r in plugin_reports() if r.error is None and not r.disabled},
+        }
+
+    def __repr__(self) -> str:
+        where = f", path={str(self.path)!r}" if self.path else ""
+        return f"Run(modality={self.recipe.modality!r}, method={self.recipe.method!r}{where})"
+
+
+def pretrain(
+    modality: str | None = None,
+    data: Any = None,
+    method: str | None = None,
+    *,
+    recipe: str | Path | dict[str, Any] | None = None,
+    **overrides: Any,
+) -> Run:
+    """Pretrain ``method`` on ``data`` of ``modality`` and return the :class:`Run`.
+
+    ``recipe`` (a YAML path or a dict) gives a base; ``modality``, ``data`` and ``method`` replace
+    its entries; keyword ``overrides`` go to their section (``max_epochs`` -> trainer,
+    ``batch_size`` -> loader, ``lr`` -> optimizer, a method option -> method; ``"trainer.devices"``
+    addresses a section explicitly). The recipe is validated before any data is read.
+    """
+    raw = _recipe_mapping(recipe)
+    if modality is not None:
+        raw["modality"] = modality
+    if data is not None:
+        raw.setdefault("data", {})
+        raw["data"] = {**(raw["data"] or {}), "source": data}
+    if method is not None:
+        block = raw.get("method")
+        keep = block if isinstance(block, dict) and block.get("name") == method else {}
+        raw["method"] = {**keep, "name": method}
+    raw = recipes.flat_overrides(raw, overrides, registry())
+    return run_recipe(raw)
+
+
+def run_recipe(raw: dict[str, Any]) -> Run:
+    """Validate a recipe mapping, load the data, train, and save the run when ``output_dir`` is set."""
+    reg = registry()
+    recipe = recipes.resolve(raw, reg)
+    modality = reg.get("modality", recipe.modality)(recipe.data)
+    method_cls = reg.get("method", recipe.method)
+    output_dir = Path(recipe.output_dir) if recipe.output_dir else None
+    if output_dir is not None:
+        engine.check_output_dir(output_dir, recipe.resume)
+    loaded = modality.load(recipe.source)
+    work_dir = output_dir or Path(tempfile.mkdtemp(prefix="multissl-run-"))
+    trained, metrics = engine.fit(recipe, method_cls, modality, loaded, work_dir)
+    run = Run(recipe, modality, trained, {"train": metrics}, work_dir=work_dir)
+    if recipe.evaluate is not None:
+        run.metrics["evaluation"] = evaluate(
+            run,
+            data=recipe.evaluate.data if recipe.evaluate.data is not None else recipe.source,
+            labels=recipe.evaluate.labels,
+            test_fraction=recipe.evaluate.test_fraction,
+            evaluators=recipe.evaluate.evaluators,
+            seed=recipe.evaluate.seed,
+        )
+    if output_dir is not None:
+        run.save(output_dir, overwrite=True)
+    return run
+
+
+def load(path: str | Path) -> Run:
+    """The :class:`Run` saved in ``path``; it embeds exactly as the original did."""
+    files = read_run_directory(path)
+    reg = registry()
+    recipe = recipes.resolve(files.recipe, reg)
+    modality = reg.get("modality", recipe.modality)(recipe.data)
+    modality.load_state_dict(files.preprocessing)
+    method = reg.get("method", recipe.method)(recipe.method_options, files.info["input_spec"], recipe.optimizer, recipe.seed)
+    files.load_weights(method)
+    run = Run(recipe, modality, method.eval(), files.metrics, work_dir=files.path)
+    run.path = files.path
+    return run
+
+
+def evaluate(
+    run: Run,
+    data: Any = None,
+    labels: Any = None,
+    *,
+    test_fraction: float = 0.2,
+    evaluators: list[str] | tuple[str, ...] = ("linear_probe", "knn_probe", "rankme"),
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Probe the run's frozen embeddings of ``data`` against ``labels`` and against the raw features.
+
+    ``labels`` is an array (one per sample) or the name of a label column the modality reads
+    (its ``label_column`` option). Returns a flat dict: ``linear_probe/accuracy``, ``knn_probe/...``,
+    ``rankme`` and the same with ``raw/`` for the modality's baseline features.
+    """
+    from multissl.eval.probe_report import probe_report
+
+    if data is None:
+        data = run.recipe.source
+    modality = run.modality
+    if isinstance(labels, str):
+        if not any(f.name == "label_column" for f in dataclasses.fields(modality.options)):
+            raise RecipeError(f"Modality {run.recipe.modality!r} reads no label column; pass labels as an array.")
+        modality = copy.copy(modality)
+        modality.options = dataclasses.replace(modality.options, label_column=labels)
+    raw = modality.load(data)
+    label_values = modality.labels(raw) if isinstance(labels, str) or labels is None else np.asarray(labels)
+    if label_values is None:
+        raise InvalidDataError("evaluate needs labels: pass labels=<array> or the name of a label column.")
+    embeddings = Run(run.recipe, modality, run.method, {})._embed_raw(raw)
+    if len(label_values) != len(embeddings):
+        raise InvalidDataError(f"Got {len(label_values)} labels for {len(embeddings)} samples; pass one label per sample.")
+    return probe_report(
+        embeddings,
+        label_values,
+        raw_features=modality.baseline_features(raw),
+        test_fraction=test_fraction,
+        seed=seed,
+        evaluators=tuple(evaluators),
+    )
+
+
+def register(obj: Any, *, name: str | None = None) -> Any:
+    """Register at runtime a modality class, or a plugin (module or object with hook implementations).
+
+    A :class:`~multissl.modalities.base.Modality` subclass is added under its ``name``; anything
+    else is treated as a plugin and its ``multissl_register`` hook runs now. Returns ``obj``.
+    """
+    from multissl.modalities.base import Modality
+    from multissl.plugins import host
+
+    if isinstance(obj, type) and issubclass(obj, Modality):
+        registry().add_modality(name or obj.name, obj, summary=(obj.__doc__ or "").strip().split("\n")[0])
+        return obj
+    plugin_name = name or getattr(obj, "__name__", None) or type(obj).__name__
+    report = host().add_plugin(obj, plugin_name)
+    if report.error is not None:
+        raise RecipeError(f"Registering {plugin_name!r} failed: {report.error}")
+    return obj
+
+
+def _recipe_mapping(recipe: str | Path | dict[str, Any] | None) -> dict[str, Any]:
+    if recipe is None:
+        return {}
+    if isinstance(recipe, dict):
+        return copy.deepcopy(recipe)
+    return recipes.read_recipe(resolve_recipe_path(recipe))
+
+
+def resolve_recipe_path(name_or_path: str | Path) -> Path:
+    """A recipe file path, or the recipe a plugin ships under that file stem (``multissl recipes``)."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    from multissl.plugins import host
+
+    shipped = {p.stem: p for d in host().recipe_dirs() for p in sorted(Path(d).glob("*.yaml"))}
+    if str(name_or_path) in shipped:
+        return shipped[str(name_or_path)]
+    from multissl.errors import did_you_mean
+
+    raise RecipeError(
+        f"No recipe file {str(name_or_path)!r} and no shipped recipe of that name.{did_you_mean(str(name_or_path), shipped)} "
+        f"Shipped recipes: {', '.join(sorted(shipped)) or 'none'}."
+    )

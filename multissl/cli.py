@@ -1,0 +1,164 @@
+"""The ``multissl`` command line. ``plugins``, ``methods`` and ``recipes`` never import torch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from multissl.errors import MultisslError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args) or 0
+    except MultisslError as exc:
+        print(f"multissl: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="multissl", description="Self-supervised pretraining for data that is not images.")
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    p = sub.add_parser("plugins", help="installed plugins: versions, what each registers, load errors")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.set_defaults(handler=_plugins)
+
+    p = sub.add_parser("methods", help="registered methods, optionally for one modality")
+    p.add_argument("--modality", help="only methods for this modality")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_methods)
+
+    p = sub.add_parser("recipes", help="example recipes shipped by the core and the plugins")
+    p.set_defaults(handler=_recipes)
+
+    p = sub.add_parser("pretrain", help="pretrain from a recipe (a YAML path or a shipped recipe name)")
+    p.add_argument("recipe")
+    p.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="override recipe keys, e.g. trainer.max_epochs=5")
+    p.set_defaults(handler=_pretrain)
+
+    p = sub.add_parser("embed", help="embed data with a saved run")
+    p.add_argument("run", help="run directory")
+    p.add_argument("data", nargs="+", help="data the run's modality reads (one source, or several files)")
+    p.add_argument("-o", "--output", required=True, help="output file: .npy, .csv or .parquet")
+    p.add_argument("--batch-size", type=int, default=1024)
+    p.set_defaults(handler=_embed)
+
+    p = sub.add_parser("evaluate", help="linear probe, kNN and RankMe of a saved run's embeddings")
+    p.add_argument("run", help="run directory")
+    p.add_argument("--data", help="data to embed (default: the run's training data)")
+    p.add_argument("--labels", required=True, help="label column name, or a .npy/.csv file with one label per sample")
+    p.add_argument("--test-fraction", type=float, default=0.2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_evaluate)
+    return parser
+
+
+def _plugins(args) -> int:
+    from multissl.plugins import plugin_reports
+
+    reports = [r.as_dict() for r in plugin_reports()]
+    if args.json:
+        print(json.dumps(reports, indent=2))
+        return 0
+    for report in reports:
+        status = "disabled" if report["disabled"] else ("ERROR" if report["error"] else "ok")
+        print(f"{report['name']} {report['version'] or '?'} [{status}] ({report['module']})")
+        if report["error"]:
+            print(f"    {report['error']}")
+        for kind, names in report["components"].items():
+            print(f"    {kind}: {', '.join(names)}")
+    return 0
+
+
+def _methods(args) -> int:
+    from multissl.plugins import registry
+
+    reg = registry()
+    entries = reg.methods_for(args.modality) if args.modality else reg.entries("method")
+    if args.modality and args.modality not in reg.names("modality"):
+        reg.entry("modality", args.modality)  # raises with close matches
+    rows = [{"name": c.name, "modalities": list(c.modalities), "plugin": c.plugin, "summary": c.summary} for c in entries]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            print(f"{row['name']:<16} {','.join(row['modalities']):<20} {row['plugin']:<10} {row['summary']}")
+    return 0
+
+
+def _recipes(args) -> int:
+    from multissl.plugins import host
+
+    for directory in host().recipe_dirs():
+        for path in sorted(Path(directory).glob("*.yaml")):
+            print(f"{path.stem:<28} {path}")
+    return 0
+
+
+def _pretrain(args) -> int:
+    from multissl import api
+    from multissl.recipe import apply_overrides, read_recipe
+
+    raw = apply_overrides(read_recipe(api.resolve_recipe_path(args.recipe)), args.set)
+    raw.setdefault("output_dir", str(Path("runs") / Path(args.recipe).stem))
+    run = api.run_recipe(raw)
+    train = run.metrics["train"]
+    print(f"\nTrained {run.recipe.method} on {run.recipe.modality}: {train['epochs']} epochs, {train['steps']} steps, "
+          f"{train['fit_seconds']:.1f} s. Run saved to {run.path}")
+    if "evaluation" in run.metrics:
+        from multissl.eval.probe_report import format_report
+
+        print(format_report(run.metrics["evaluation"]))
+    return 0
+
+
+def _embed(args) -> int:
+    import numpy as np
+
+    from multissl import api
+
+    run = api.load(args.run)
+    source: Any = args.data[0] if len(args.data) == 1 else args.data
+    embeddings = run.embed(source, batch_size=args.batch_size)
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if output.suffix == ".npy":
+        np.save(output, embeddings)
+    elif output.suffix in (".csv", ".parquet"):
+        import pandas as pd
+
+        frame = pd.DataFrame(embeddings, columns=[f"e{i}" for i in range(embeddings.shape[1])])
+        frame.to_csv(output, index=False) if output.suffix == ".csv" else frame.to_parquet(output, index=False)
+    else:
+        raise MultisslError(f"Output {output} must end in .npy, .csv or .parquet.")
+    print(f"Wrote {embeddings.shape[0]} x {embeddings.shape[1]} embeddings to {output}")
+    return 0
+
+
+def _evaluate(args) -> int:
+    import numpy as np
+
+    from multissl import api
+    from multissl.eval.probe_report import format_report
+
+    run = api.load(args.run)
+    labels: Any = args.labels
+    if Path(labels).suffix in (".npy", ".csv") and Path(labels).is_file():
+        labels = np.load(labels, allow_pickle=False) if labels.endswith(".npy") else np.loadtxt(labels, delimiter=",", dtype=str)
+    report = api.evaluate(run, data=args.data, labels=labels, test_fraction=args.test_fraction, seed=args.seed)
+    print(json.dumps(report, indent=2, default=float) if args.json else format_report(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Training engine: the Lightning trainer factory, atomic files and run directories."""

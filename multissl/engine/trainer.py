@@ -1,0 +1,184 @@
+"""The Lightning trainer factory and the fit loop from a resolved recipe to a trained method.
+
+Progress bar, CSV logging (TensorBoard on request), checkpoints (``last.ckpt`` and ``best.ckpt``,
+written atomically), resume, seeding, precision, gradient clipping and accumulation, devices and
+strategy all come from Lightning; nothing here re-implements them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger
+from torch.utils.data import Subset
+
+from multissl.engine.checkpoint_io import AtomicCheckpointIO
+from multissl.errors import NonFiniteLossError, RecipeError, RunDirectoryError
+from multissl.engine.run_directory import INFO_FILE
+from multissl.recipe import Recipe
+
+log = logging.getLogger(__name__)
+CHECKPOINT_KEY = "multissl"
+
+
+class RunStateCallback(Callback):
+    """Stores the modality's fitted preprocessing and the recipe in every checkpoint."""
+
+    def __init__(self, preprocessing: dict[str, Any], recipe: dict[str, Any]) -> None:
+        self.preprocessing = preprocessing
+        self.recipe = recipe
+
+    def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict[str, Any]) -> None:
+        checkpoint[CHECKPOINT_KEY] = {"preprocessing": self.preprocessing, "recipe": self.recipe}
+
+
+def build_trainer(recipe: Recipe, work_dir: Path, *, has_validation: bool, callbacks: list[Callback]) -> L.Trainer:
+    """A ``lightning.Trainer`` configured by ``recipe.trainer``, logging and checkpointing under ``work_dir``."""
+    options = recipe.trainer
+    checkpoint = ModelCheckpoint(
+        dirpath=work_dir / "checkpoints",
+        filename="best",
+        monitor="val/loss" if has_validation else "train/loss_epoch",
+        mode="min",
+        save_top_k=1,
+        save_last=True,
+        enable_version_counter=False,
+    )
+    loggers = []
+    for name in options.loggers:
+        if name == "csv":
+            loggers.append(CSVLogger(work_dir, name="logs", version=""))
+        else:
+            try:
+                from lightning.pytorch.loggers import TensorBoardLogger
+
+                loggers.append(TensorBoardLogger(work_dir, name="logs", version="tensorboard"))
+            except ModuleNotFoundError as exc:
+                raise RecipeError("trainer.loggers asks for tensorboard, which is not installed: pip install tensorboard.") from exc
+    return L.Trainer(
+        max_epochs=options.max_epochs,
+        max_steps=options.max_steps,
+        accelerator=options.accelerator,
+        devices=options.devices,
+        strategy=options.strategy,
+        num_nodes=options.num_nodes,
+        precision=options.precision,
+        gradient_clip_val=options.gradient_clip_val,
+        accumulate_grad_batches=options.accumulate_grad_batches,
+        log_every_n_steps=options.log_every_n_steps,
+        enable_progress_bar=options.enable_progress_bar,
+        enable_model_summary=False,
+        deterministic=options.deterministic,
+        limit_train_batches=options.limit_train_batches,
+        check_val_every_n_epoch=options.check_val_every_n_epoch,
+        default_root_dir=work_dir,
+        callbacks=[checkpoint, *callbacks],
+        logger=loggers or False,
+        plugins=[AtomicCheckpointIO()],
+    )
+
+
+def check_output_dir(output_dir: Path, resume: str | None) -> None:
+    """Refuse to train into a directory that holds a finished run or unrelated files."""
+    if not output_dir.exists() or not any(output_dir.iterdir()):
+        return
+    if resume is not None:
+        return
+    if (output_dir / INFO_FILE).is_file():
+        raise RunDirectoryError(
+            f"{output_dir} already holds a finished run. Choose another output_dir, delete it, or continue "
+            "training it with resume=last."
+        )
+    if (output_dir / "checkpoints" / "last.ckpt").is_file():
+        raise RunDirectoryError(
+            f"{output_dir} holds an interrupted run (checkpoints/last.ckpt). Continue it with resume=last, "
+            "or choose another output_dir."
+        )
+    raise RunDirectoryError(f"{output_dir} exists and is not empty; choose an empty or new output_dir.")
+
+
+def resolve_checkpoint(resume: str | None, output_dir: Path | None) -> Path | None:
+    """The checkpoint to resume from: ``last``/``best`` inside ``output_dir``, or a path."""
+    if resume is None:
+        return None
+    if resume in ("last", "best"):
+        if output_dir is None:
+            raise RecipeError(f"resume={resume!r} needs output_dir, where the checkpoints of the earlier run are.")
+        path = output_dir / "checkpoints" / f"{resume}.ckpt"
+    else:
+        path = Path(resume)
+    if not path.is_file():
+        raise RunDirectoryError(f"Cannot resume: checkpoint {path} does not exist.")
+    return path
+
+
+def read_checkpoint_state(path: Path) -> dict[str, Any]:
+    """The preprocessing state and recipe stored in a checkpoint by :class:`RunStateCallback`."""
+    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    if CHECKPOINT_KEY not in checkpoint:
+        raise RunDirectoryError(f"{path} is not a multissl checkpoint (no {CHECKPOINT_KEY!r} entry).")
+    return checkpoint[CHECKPOINT_KEY]
+
+
+def fit(recipe: Recipe, method_cls: type, modality, raw, work_dir: Path) -> tuple[Any, dict[str, Any]]:
+    """Train a method on ``raw`` (loaded by ``modality``); return the method and the training metrics."""
+    L.seed_everything(recipe.seed, workers=True, verbose=False)
+    output_dir = Path(recipe.output_dir) if recipe.output_dir else None
+    checkpoint_path = resolve_checkpoint(recipe.resume, output_dir)
+    if checkpoint_path is not None:
+        modality.load_state_dict(read_checkpoint_state(checkpoint_path)["preprocessing"])
+    else:
+        modality.fit(raw)
+    dataset = modality.dataset(raw)
+    train_set, val_set = _split(dataset, recipe.loader.val_fraction, recipe.seed)
+    loader_options = recipe.loader
+    batch_size = min(loader_options.batch_size, len(train_set))
+    if batch_size < loader_options.batch_size:
+        log.info("loader.batch_size %d exceeds the %d training samples; using %d.", loader_options.batch_size, len(train_set), batch_size)
+    train_loader = modality.dataloader(
+        train_set, batch_size=batch_size, shuffle=True, drop_last=loader_options.drop_last,
+        num_workers=loader_options.num_workers, seed=recipe.seed,
+    )
+    val_loader = None
+    if val_set is not None:
+        val_loader = modality.dataloader(
+            val_set, batch_size=min(loader_options.batch_size, len(val_set)), shuffle=False, drop_last=False,
+            num_workers=loader_options.num_workers, seed=recipe.seed,
+        )
+    method = method_cls(recipe.method_options, modality.input_spec(), recipe.optimizer, recipe.seed)
+    trainer = build_trainer(
+        recipe, work_dir, has_validation=val_loader is not None,
+        callbacks=[RunStateCallback(modality.state_dict(), recipe.to_dict())],
+    )
+    started = time.perf_counter()
+    try:
+        trainer.fit(method, train_loader, val_loader, ckpt_path=checkpoint_path)
+    except NonFiniteLossError as exc:
+        last = work_dir / "checkpoints" / "last.ckpt"
+        kept = f"The last good checkpoint is kept at {last}" if last.is_file() else "No checkpoint was written before it"
+        raise NonFiniteLossError(
+            f"{exc} {kept}. Lower optimizer.lr, set trainer.gradient_clip_val, or look for extreme values in the "
+            "data; then start again or resume from that checkpoint."
+        ) from exc
+    seconds = time.perf_counter() - started
+    metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if torch.is_tensor(v) and v.numel() == 1}
+    metrics.update({"epochs": trainer.current_epoch, "steps": trainer.global_step, "fit_seconds": round(seconds, 3)})
+    return method.cpu().eval(), metrics
+
+
+def _split(dataset, val_fraction: float, seed: int):
+    """A seeded train/validation split of ``dataset`` (no validation set when the fraction is 0)."""
+    if val_fraction <= 0:
+        return dataset, None
+    n = len(dataset)
+    n_val = max(1, int(round(n * val_fraction)))
+    if n - n_val < 1:
+        raise RecipeError(f"loader.val_fraction={val_fraction} leaves no training samples out of {n}.")
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
+    return Subset(dataset, order[n_val:]), Subset(dataset, order[:n_val])

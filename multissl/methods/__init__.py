@@ -1,0 +1,1 @@
+"""Methods: LightningModules that assemble views, an encoder, heads and an objective."""

@@ -1,0 +1,133 @@
+"""The base every method builds on: one LightningModule for SSL alone or SSL next to a supervised loss.
+
+``loss = supervised_loss + ssl_weight * ssl_loss`` when the method defines a supervised term
+(SelfTask, the two-tower regulariser, SEENet), else ``loss = ssl_loss``. Subclasses implement
+:meth:`ssl_loss` and :meth:`embed`; they read batches in the format of their modality.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, ClassVar
+
+import lightning as L
+import torch
+
+from multissl.errors import NonFiniteLossError
+from multissl.recipe import OptimizerOptions
+
+
+@dataclasses.dataclass
+class NoConfig:
+    """A method without options."""
+
+
+class Method(L.LightningModule):
+    """Views + encoder + heads + objective. ``Config`` is the dataclass of the method's recipe options."""
+
+    Config: ClassVar[type] = NoConfig
+    ssl_weight: float = 1.0
+
+    def __init__(self, config: Any, input_spec: dict[str, Any], optimizer: OptimizerOptions | None = None, seed: int = 0):
+        super().__init__()
+        self.config = config
+        self.input_spec = dict(input_spec)
+        self.optimizer_options = optimizer or OptimizerOptions()
+        self.seed = seed
+        self._generator: torch.Generator | None = None
+        self._generator_state: torch.Tensor | None = None
+
+    # -- what subclasses provide -------------------------------------------------------------
+    def ssl_loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The self-supervised loss of a batch and its logs."""
+        raise NotImplementedError
+
+    def supervised_loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]] | None:
+        """The supervised term for joint training, or ``None`` (the default: SSL only)."""
+        return None
+
+    def embed(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Pooled (N, D) embeddings of a batch, the representation evaluated downstream."""
+        raise NotImplementedError
+
+    # -- randomness --------------------------------------------------------------------------
+    def generator(self, device: torch.device) -> torch.Generator:
+        """The view generator's RNG on ``device``, seeded by ``seed`` and the process rank; saved in checkpoints."""
+        if self._generator is None or self._generator.device != device:
+            self._generator = torch.Generator(device=device)
+            self._generator.manual_seed(self.seed * 1_000_003 + self.global_rank)
+            if self._generator_state is not None and device.type == "cpu":
+                self._generator.set_state(self._generator_state)
+        return self._generator
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if self._generator is not None and self._generator.device.type == "cpu":
+            checkpoint["multissl_generator_state"] = self._generator.get_state()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self._generator_state = checkpoint.get("multissl_generator_state")
+        self._generator = None
+
+    # -- Lightning ---------------------------------------------------------------------------
+    def _total_loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        loss, logs = self.ssl_loss(batch)
+        logs = {f"ssl/{k}": v for k, v in logs.items()}
+        supervised = self.supervised_loss(batch)
+        if supervised is not None:
+            supervised_loss, supervised_logs = supervised
+            logs.update({f"supervised/{k}": v for k, v in supervised_logs.items()})
+            loss = supervised_loss + self.ssl_weight * loss
+        return loss, logs
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss, logs = self._total_loss(batch)
+        if not torch.isfinite(loss.detach()):
+            raise NonFiniteLossError(
+                f"The training loss became {loss.item()} at epoch {self.current_epoch}, step {self.global_step}."
+            )
+        batch_size = _batch_size(batch)
+        self.log("train/loss", loss.detach(), prog_bar=True, on_step=True, on_epoch=True, batch_size=batch_size)
+        for name, value in logs.items():
+            self.log(f"train/{name}", value, on_step=False, on_epoch=True, batch_size=batch_size)
+        return loss
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        loss, logs = self._total_loss(batch)
+        batch_size = _batch_size(batch)
+        self.log("val/loss", loss.detach(), prog_bar=True, on_epoch=True, batch_size=batch_size, sync_dist=True)
+        for name, value in logs.items():
+            self.log(f"val/{name}", value, on_epoch=True, batch_size=batch_size, sync_dist=True)
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        options = self.optimizer_options
+        decay, no_decay = [], []
+        for name, parameter in self.named_parameters():
+            if parameter.requires_grad:
+                (no_decay if parameter.ndim <= 1 or name.endswith(".bias") else decay).append(parameter)
+        optimizer = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": options.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+            lr=options.lr,
+            betas=options.betas,
+        )
+        total = max(int(self.trainer.estimated_stepping_batches), 1)
+        schedule = lambda step: warmup_then_decay(step, total, options)  # noqa: E731
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+
+def warmup_then_decay(step: int, total_steps: int, options: OptimizerOptions) -> float:
+    """Learning-rate multiplier: linear warm-up over ``warmup_fraction`` of steps, then cosine/linear/constant."""
+    warmup = int(options.warmup_fraction * total_steps)
+    if step < warmup:
+        return (step + 1) / warmup
+    if options.schedule == "constant":
+        return 1.0
+    progress = min((step - warmup) / max(total_steps - warmup, 1), 1.0)
+    decay = 0.5 * (1.0 + math.cos(math.pi * progress)) if options.schedule == "cosine" else 1.0 - progress
+    return options.min_lr_ratio + (1.0 - options.min_lr_ratio) * decay
+
+
+def _batch_size(batch: dict[str, Any]) -> int:
+    first = next((v for v in batch.values() if isinstance(v, torch.Tensor)), None)
+    return int(first.shape[0]) if first is not None and first.ndim > 0 else 1

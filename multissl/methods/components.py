@@ -1,0 +1,48 @@
+"""Build views, encoders and objectives named in a method's options, through the registry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from multissl.errors import RecipeError
+
+
+def _registry():
+    from multissl.plugins import registry
+
+    return registry()
+
+
+def build_view(specs: list[dict[str, Any]]):
+    """A view generator from ``[{"name": "random_mask", "ratio": 0.3}, ...]`` (several are composed)."""
+    generators = []
+    for spec in specs:
+        if not isinstance(spec, dict) or "name" not in spec:
+            raise RecipeError(f"Each view is a mapping with a 'name', e.g. {{name: gaussian_noise, std: 0.1}}; got {spec!r}.")
+        options = {k: v for k, v in spec.items() if k != "name"}
+        cls = _registry().get("view", spec["name"])
+        try:
+            generators.append(cls(**options))
+        except TypeError as exc:
+            raise RecipeError(f"View {spec['name']!r} rejected its options {options}: {exc}") from exc
+    if len(generators) == 1:
+        return generators[0]
+    return _registry().get("view", "compose")(*generators)
+
+
+def build_encoder(name: str, input_spec: dict[str, Any], options: dict[str, Any]):
+    """The encoder ``name`` for data described by ``input_spec`` (e.g. ``input_dim``), with ``options``."""
+    cls = _registry().get("encoder", name)
+    try:
+        return cls(**input_spec, **options)
+    except TypeError as exc:
+        raise RecipeError(f"Encoder {name!r} rejected the options {options}: {exc}") from exc
+
+
+def build_objective(name: str, options: dict[str, Any]):
+    """The objective ``name`` with ``options``."""
+    cls = _registry().get("objective", name)
+    try:
+        return cls(**options)
+    except TypeError as exc:
+        raise RecipeError(f"Objective {name!r} rejected the options {options}: {exc}") from exc

@@ -1,0 +1,86 @@
+"""Two-view joint-embedding methods built only from core parts: SimCLR, VICReg, Barlow Twins.
+
+Two views of each sample come from the configured view generators; the encoder and a projection MLP
+map both; the objective pulls the two projections together. The embedding is the encoder output
+(before the projector), as in Chen et al. 2020 (SimCLR), Bardes et al. 2022 (VICReg) and
+Zbontar et al. 2021 (Barlow Twins).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import torch
+from torch import nn
+
+from multissl.methods.base import Method
+from multissl.methods.components import build_encoder, build_objective, build_view
+
+
+def _default_views() -> list[dict[str, Any]]:
+    return [{"name": "marginal_corruption", "ratio": 0.3}, {"name": "gaussian_noise", "std": 0.1}]
+
+
+@dataclasses.dataclass
+class TwoViewConfig:
+    """Options of the two-view methods (recipe ``method`` block)."""
+
+    encoder: str = "mlp"
+    encoder_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    views: list[dict[str, Any]] = dataclasses.field(default_factory=_default_views)
+    projector_dims: list[int] = dataclasses.field(default_factory=lambda: [256, 128])
+    objective_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+class TwoViewMethod(Method):
+    """Encoder + projector trained so two views of a sample agree under ``objective_name``."""
+
+    Config = TwoViewConfig
+    objective_name = "ntxent"
+
+    def __init__(self, config: TwoViewConfig, input_spec: dict[str, Any], optimizer=None, seed: int = 0):
+        super().__init__(config, input_spec, optimizer, seed)
+        self.views = build_view(config.views)
+        self.encoder = build_encoder(config.encoder, input_spec, config.encoder_options)
+        self.projector = _projector(self.encoder.output_dim, config.projector_dims)
+        self.objective = build_objective(self.objective_name, config.objective_options)
+
+    def ssl_loss(self, batch: dict[str, torch.Tensor]):
+        x = batch["x"]
+        generator = self.generator(x.device)
+        first, second = self.views(x, generator), self.views(x, generator)
+        return self.objective(self.projector(self.encoder(first.data)), self.projector(self.encoder(second.data)))
+
+    def embed(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.encoder.embed(batch["x"])
+
+
+class SimCLR(TwoViewMethod):
+    """SimCLR: NT-Xent between the projections of two views (Chen et al. 2020)."""
+
+    objective_name = "ntxent"
+
+
+class VICRegMethod(TwoViewMethod):
+    """VICReg: invariance + variance + covariance regularisation (Bardes et al. 2022)."""
+
+    objective_name = "vicreg"
+
+
+class BarlowTwinsMethod(TwoViewMethod):
+    """Barlow Twins: cross-correlation of the two projections pushed to identity (Zbontar et al. 2021)."""
+
+    objective_name = "barlow_twins"
+
+
+def _projector(input_dim: int, dims: list[int]) -> nn.Module:
+    """MLP ``input_dim -> dims[0] -> ... -> dims[-1]`` with BatchNorm + ReLU between layers."""
+    layers: list[nn.Module] = []
+    width = input_dim
+    for i, out in enumerate(dims):
+        layers.append(nn.Linear(width, out))
+        if i < len(dims) - 1:
+            layers += [nn.BatchNorm1d(out), nn.ReLU()]
+        width = out
+    return nn.Sequential(*layers) if layers else nn.Identity()

@@ -1,0 +1,1 @@
+"""Modalities: how the data users hold becomes batches, with the preprocessing fitted once."""

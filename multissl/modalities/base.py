@@ -1,0 +1,93 @@
+"""The modality contract every data type implements (the core's ``vectors`` and each plugin's).
+
+Data path: ``load(source)`` turns what a user holds (a path, a DataFrame, arrays, a PyG graph) into
+the modality's raw container and validates it; ``fit(raw)`` fits the preprocessing on training data;
+``dataset(raw)`` gives a map-style ``torch.utils.data.Dataset`` of preprocessed items, batched by
+``collate`` into a ``dict`` of tensors. The fitted state (``state_dict``) is saved with the run, so
+``embed`` on new data reapplies exactly the preprocessing of training.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+PreprocessingState = dict[str, Any]
+"""Values are numpy arrays / tensors (saved as safetensors) or JSON-serialisable objects."""
+
+
+@dataclasses.dataclass
+class NoOptions:
+    """A modality without options."""
+
+
+class Modality(abc.ABC):
+    """A data type. Subclasses set ``name`` and ``Options`` (a dataclass of recipe ``data`` keys)."""
+
+    name: ClassVar[str]
+    Options: ClassVar[type] = NoOptions
+
+    def __init__(self, options: Any = None) -> None:
+        self.options = options if options is not None else self.Options()
+        self.fitted = False
+
+    @abc.abstractmethod
+    def load(self, source: Any) -> Any:
+        """Turn ``source`` into this modality's raw container; raise ``multissl.errors`` on bad input."""
+
+    @abc.abstractmethod
+    def fit(self, raw: Any) -> None:
+        """Fit the preprocessing on training data; set ``self.fitted = True``."""
+
+    @abc.abstractmethod
+    def dataset(self, raw: Any) -> Dataset:
+        """A map-style dataset of preprocessed items (the preprocessing must be fitted)."""
+
+    @abc.abstractmethod
+    def collate(self, items: list[Any]) -> dict[str, torch.Tensor]:
+        """Batch items into a dict of tensors, the batch format this modality's methods read."""
+
+    @abc.abstractmethod
+    def input_spec(self) -> dict[str, Any]:
+        """Keyword arguments an encoder needs to accept this data (e.g. ``{"input_dim": 30}``)."""
+
+    @abc.abstractmethod
+    def state_dict(self) -> PreprocessingState:
+        """The fitted preprocessing state."""
+
+    @abc.abstractmethod
+    def load_state_dict(self, state: PreprocessingState) -> None:
+        """Restore the state ``state_dict`` returned; sets ``self.fitted = True``."""
+
+    @abc.abstractmethod
+    def example(self) -> Any:
+        """A small source ``load`` accepts (a few dozen samples), for conformance tests and docs."""
+
+    def labels(self, raw: Any) -> np.ndarray | None:
+        """Labels carried by the raw data (e.g. a label column), used only for evaluation."""
+        return None
+
+    def baseline_features(self, raw: Any) -> np.ndarray | None:
+        """A fixed (N, F) representation to compare embeddings against (e.g. the raw features)."""
+        return None
+
+    def dataloader(
+        self, dataset: Dataset, *, batch_size: int, shuffle: bool, drop_last: bool, num_workers: int, seed: int
+    ) -> DataLoader:
+        """Batches of ``dataset``; modalities with their own batching (by duration, graphs) override this."""
+        generator = torch.Generator().manual_seed(seed)
+        return DataLoader(
+            dataset,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            drop_last=drop_last,
+            num_workers=num_workers,
+            collate_fn=self.collate,
+            generator=generator if shuffle else None,
+            persistent_workers=num_workers > 0,
+        )

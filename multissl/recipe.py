@@ -1,0 +1,269 @@
+"""Recipes: the whole description of a pretraining run, in YAML or a dict, validated before training.
+
+    modality: vectors
+    data: {source: breast_cancer, label_column: target}   # plus the modality's options
+    method: {name: simclr, temperature: 0.2}               # plus the method's options
+    trainer: {max_epochs: 100}
+    loader: {batch_size: 128}
+    optimizer: {lr: 1.0e-3}
+    evaluate: {labels: target}                             # optional: probe after pretraining
+    seed: 0
+    output_dir: runs/breast_cancer
+
+Every key is checked against the dataclasses below, the modality's ``Options`` and the method's
+``Config``; an unknown or mistyped key is named with the allowed ones and nothing runs.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from multissl.config import build_options, options_as_dict
+from multissl.errors import RecipeError, did_you_mean
+
+TOP_LEVEL_KEYS = ("modality", "data", "method", "trainer", "loader", "optimizer", "evaluate", "seed", "output_dir", "resume")
+
+
+@dataclasses.dataclass
+class TrainerOptions:
+    """Passed through to ``lightning.Trainer``; see its documentation for each."""
+
+    max_epochs: int = 100
+    max_steps: int = -1
+    accelerator: str = "auto"
+    devices: int | str | list[int] = "auto"
+    strategy: str = "auto"
+    num_nodes: int = 1
+    precision: str | int = "32-true"
+    gradient_clip_val: float | None = None
+    accumulate_grad_batches: int = 1
+    log_every_n_steps: int = 10
+    enable_progress_bar: bool = True
+    deterministic: bool | str = False
+    limit_train_batches: int | float = 1.0
+    check_val_every_n_epoch: int = 1
+    loggers: list[Literal["csv", "tensorboard"]] = dataclasses.field(default_factory=lambda: ["csv"])
+
+
+@dataclasses.dataclass
+class LoaderOptions:
+    """How batches are drawn. ``val_fraction`` holds out rows for a validation loss ("best" checkpoint)."""
+
+    batch_size: int = 256
+    num_workers: int = 0
+    drop_last: bool = True
+    val_fraction: float = 0.0
+
+
+@dataclasses.dataclass
+class OptimizerOptions:
+    """AdamW with linear warm-up then ``schedule`` decay, stepped every optimisation step."""
+
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    betas: tuple[float, float] = (0.9, 0.999)
+    warmup_fraction: float = 0.05
+    schedule: Literal["cosine", "linear", "constant"] = "cosine"
+    min_lr_ratio: float = 0.0
+
+
+@dataclasses.dataclass
+class EvaluateOptions:
+    """Probe the embeddings after pretraining (``multissl.evaluate``)."""
+
+    labels: str | None = None
+    data: Any = None
+    test_fraction: float = 0.2
+    evaluators: list[str] = dataclasses.field(default_factory=lambda: ["linear_probe", "knn_probe", "rankme"])
+    seed: int = 0
+
+
+@dataclasses.dataclass
+class Recipe:
+    """A validated recipe: each block is an options dataclass; ``source`` is the data as given."""
+
+    modality: str
+    source: Any
+    data: Any
+    method: str
+    method_options: Any
+    trainer: TrainerOptions
+    loader: LoaderOptions
+    optimizer: OptimizerOptions
+    evaluate: EvaluateOptions | None
+    seed: int = 0
+    output_dir: str | None = None
+    resume: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved recipe (every default filled in), as written to ``recipe.yaml``."""
+        return {
+            "modality": self.modality,
+            "data": {"source": describe_source(self.source), **options_as_dict(self.data)},
+            "method": {"name": self.method, **options_as_dict(self.method_options)},
+            "trainer": options_as_dict(self.trainer),
+            "loader": options_as_dict(self.loader),
+            "optimizer": options_as_dict(self.optimizer),
+            "evaluate": None if self.evaluate is None else {**options_as_dict(self.evaluate), "data": describe_source(self.evaluate.data)},
+            "seed": self.seed,
+            "output_dir": self.output_dir,
+            "resume": self.resume,
+        }
+
+
+def describe_source(source: Any) -> Any:
+    """A recipe-friendly description of a data source: paths and names as they are, objects summarised."""
+    if source is None or isinstance(source, str | int | float | bool):
+        return source
+    if isinstance(source, Path):
+        return str(source)
+    shape = getattr(source, "shape", None)
+    return f"<in-memory {type(source).__name__}{'' if shape is None else ' ' + 'x'.join(map(str, shape))}>"
+
+
+def read_recipe(path: str | Path) -> dict[str, Any]:
+    """The mapping in a YAML recipe file."""
+    path = Path(path)
+    if not path.is_file():
+        raise RecipeError(f"Recipe file {str(path)!r} does not exist.")
+    try:
+        loaded = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"Recipe {path} is not valid YAML: {exc}") from exc
+    if not isinstance(loaded, dict):
+        raise RecipeError(f"Recipe {path} must be a mapping at the top level, got {type(loaded).__name__}.")
+    return loaded
+
+
+def apply_overrides(raw: dict[str, Any], assignments: list[str]) -> dict[str, Any]:
+    """``raw`` with ``section.key=value`` assignments applied (values parsed as YAML: 2, true, [1, 2])."""
+    raw = copy.deepcopy(raw)
+    for assignment in assignments:
+        key, sep, text = assignment.partition("=")
+        if not sep or not key:
+            raise RecipeError(f"Override {assignment!r} must look like section.key=value, e.g. trainer.max_epochs=5.")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise RecipeError(f"Override {assignment!r}: the value is not valid YAML ({exc}).") from exc
+        *parents, leaf = key.split(".")
+        node = raw
+        for part in parents:
+            child = node.setdefault(part, {})
+            if isinstance(child, str) and part == "method":
+                child = node[part] = {"name": child}
+            if not isinstance(child, dict):
+                raise RecipeError(f"Override {assignment!r}: {part!r} is not a section.")
+            node = child
+        node[leaf] = value
+    return raw
+
+
+def resolve(raw: dict[str, Any], registry) -> Recipe:
+    """Validate ``raw`` against every schema it touches; raise :class:`RecipeError` before any work."""
+    if not isinstance(raw, dict):
+        raise RecipeError(f"A recipe is a mapping, got {type(raw).__name__}.")
+    unknown = [k for k in raw if k not in TOP_LEVEL_KEYS]
+    if unknown:
+        hints = "".join(did_you_mean(k, TOP_LEVEL_KEYS) for k in unknown)
+        raise RecipeError(f"Unknown recipe key(s) {unknown}.{hints} Allowed keys: {', '.join(TOP_LEVEL_KEYS)}.")
+    modality_name = raw.get("modality")
+    if not isinstance(modality_name, str):
+        raise RecipeError("The recipe needs `modality:` naming a registered modality, e.g. `modality: vectors`.")
+    modality_cls = registry.get("modality", modality_name)
+
+    data = dict(raw.get("data") or {})
+    if "source" not in data:
+        raise RecipeError("The recipe needs `data: {source: ...}`: a path, a dataset name, or an in-memory object.")
+    source = data.pop("source")
+    data_options = build_options(modality_cls.Options, data, f"data (options of modality {modality_name!r})")
+
+    method_block = raw.get("method")
+    if isinstance(method_block, str):
+        method_block = {"name": method_block}
+    if not isinstance(method_block, dict) or "name" not in method_block:
+        raise RecipeError("The recipe needs `method: {name: ...}` naming a method registered for the modality.")
+    method_block = dict(method_block)
+    method_name = method_block.pop("name")
+    entry = registry.entry("method", method_name)
+    if modality_name not in entry.modalities:
+        allowed = ", ".join(c.name for c in registry.methods_for(modality_name)) or "none"
+        raise RecipeError(
+            f"Method {method_name!r} does not work on modality {modality_name!r} (it serves "
+            f"{', '.join(entry.modalities) or 'no modality'}). Methods for {modality_name!r}: {allowed}."
+        )
+    method_options = build_options(entry.load().Config, method_block, f"method (options of {method_name!r})")
+
+    evaluate_block = raw.get("evaluate")
+    seed = raw.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise RecipeError(f"seed must be an integer, got {seed!r}.")
+    for key in ("output_dir", "resume"):
+        if raw.get(key) is not None and not isinstance(raw[key], str | Path):
+            raise RecipeError(f"{key} must be a path, got {raw[key]!r}.")
+    recipe = Recipe(
+        modality=modality_name,
+        source=source,
+        data=data_options,
+        method=method_name,
+        method_options=method_options,
+        trainer=build_options(TrainerOptions, raw.get("trainer"), "trainer"),
+        loader=build_options(LoaderOptions, raw.get("loader"), "loader"),
+        optimizer=build_options(OptimizerOptions, raw.get("optimizer"), "optimizer"),
+        evaluate=None if evaluate_block is None else build_options(EvaluateOptions, evaluate_block, "evaluate"),
+        seed=seed,
+        output_dir=None if raw.get("output_dir") is None else str(raw["output_dir"]),
+        resume=None if raw.get("resume") is None else str(raw["resume"]),
+    )
+    if recipe.loader.batch_size < 1:
+        raise RecipeError(f"loader.batch_size must be at least 1, got {recipe.loader.batch_size}.")
+    if not 0.0 <= recipe.loader.val_fraction < 1.0:
+        raise RecipeError(f"loader.val_fraction must be in [0, 1), got {recipe.loader.val_fraction}.")
+    return recipe
+
+
+def flat_overrides(raw: dict[str, Any], overrides: dict[str, Any], registry) -> dict[str, Any]:
+    """``raw`` with keyword overrides of :func:`multissl.pretrain` placed in their sections.
+
+    ``max_epochs=5`` goes to ``trainer``, ``batch_size`` to ``loader``, ``lr`` to ``optimizer``,
+    ``seed``/``output_dir``/``resume`` to the top level, and any other key to the method's options.
+    Dotted keys (``trainer__devices`` or ``{"trainer.devices": 2}``) address a section explicitly.
+    """
+    raw = copy.deepcopy(raw)
+    sections = {
+        "trainer": {f.name for f in dataclasses.fields(TrainerOptions)},
+        "loader": {f.name for f in dataclasses.fields(LoaderOptions)},
+        "optimizer": {f.name for f in dataclasses.fields(OptimizerOptions)},
+    }
+    method_block = raw.setdefault("method", {})
+    if isinstance(method_block, str):
+        method_block = raw["method"] = {"name": method_block}
+    method_fields: set[str] = set()
+    if isinstance(method_block.get("name"), str):
+        config = registry.get("method", method_block["name"]).Config
+        method_fields = {f.name for f in dataclasses.fields(config)}
+    top_level = ("seed", "output_dir", "resume", "evaluate")
+    for key, value in overrides.items():
+        dotted = key.replace("__", ".")
+        if "." in dotted:
+            section, _, leaf = dotted.partition(".")
+            raw.setdefault(section, {})[leaf] = value
+        elif key in top_level:
+            raw[key] = value
+        elif key in method_fields:
+            method_block[key] = value
+        else:
+            section = next((s for s, names in sections.items() if key in names), None)
+            if section is None:
+                allowed = sorted(set().union(*sections.values(), method_fields, top_level))
+                raise RecipeError(
+                    f"Unknown option {key!r}.{did_you_mean(key, allowed)} Options of this method and the "
+                    f"trainer, loader and optimizer: {', '.join(allowed)}. Use 'section.key' for anything else."
+                )
+            raw.setdefault(section, {})[key] = value
+    return raw

@@ -1,0 +1,3 @@
+"""multissl-recsys: Two-tower SSL and graph collaborative filtering SSL (SGL, SimGCL)."""
+
+__version__ = "0.1.0"

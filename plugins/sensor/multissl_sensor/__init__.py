@@ -1,0 +1,3 @@
+"""multissl-sensor: ColloSSL across synchronised wearable devices."""
+
+__version__ = "0.1.0"

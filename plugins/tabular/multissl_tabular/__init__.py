@@ -1,0 +1,3 @@
+"""multissl-tabular: T-JEPA and SCARF on tables."""
+
+__version__ = "0.1.0"
