@@ -16,11 +16,10 @@ from multissl.hookspecs import hookimpl
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "evaluate", "hookimpl", "load", "pretrain", "register", "registry", "Run"]
+__all__ = ["__version__", "evaluate", "hookimpl", "load", "pretrain", "register", "Run"]
 
 if TYPE_CHECKING:
     from multissl.api import Run, evaluate, load, pretrain, register
-    from multissl.plugins import registry
 
 _LAZY = {
     "pretrain": "multissl.api",
@@ -28,7 +27,6 @@ _LAZY = {
     "evaluate": "multissl.api",
     "register": "multissl.api",
     "Run": "multissl.api",
-    "registry": "multissl.plugins",
 }
 
 

@@ -197,6 +197,7 @@ def resolve(raw: dict[str, Any], registry) -> Recipe:
             f"Method {method_name!r} does not work on modality {modality_name!r} (it serves "
             f"{', '.join(entry.modalities) or 'no modality'}). Methods for {modality_name!r}: {allowed}."
         )
+    method_block = {**modality_cls.method_defaults.get(method_name, {}), **method_block}
     method_options = build_options(entry.load().Config, method_block, f"method (options of {method_name!r})")
 
     evaluate_block = raw.get("evaluate")

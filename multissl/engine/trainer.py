@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+import numpy as np
 import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
@@ -35,7 +36,8 @@ class RunStateCallback(Callback):
         self.recipe = recipe
 
     def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict[str, Any]) -> None:
-        checkpoint[CHECKPOINT_KEY] = {"preprocessing": self.preprocessing, "recipe": self.recipe}
+        # numpy arrays become tensors: Lightning loads checkpoints with torch.load(weights_only=True)
+        checkpoint[CHECKPOINT_KEY] = {"preprocessing": _arrays_to_tensors(self.preprocessing), "recipe": self.recipe}
 
 
 def build_trainer(recipe: Recipe, work_dir: Path, *, has_validation: bool, callbacks: list[Callback]) -> L.Trainer:
@@ -53,12 +55,12 @@ def build_trainer(recipe: Recipe, work_dir: Path, *, has_validation: bool, callb
     loggers = []
     for name in options.loggers:
         if name == "csv":
-            loggers.append(CSVLogger(work_dir, name="logs", version=""))
+            loggers.append(CSVLogger(work_dir, name="logs"))  # version_N: a resumed run never overwrites logs
         else:
             try:
                 from lightning.pytorch.loggers import TensorBoardLogger
 
-                loggers.append(TensorBoardLogger(work_dir, name="logs", version="tensorboard"))
+                loggers.append(TensorBoardLogger(work_dir, name="tensorboard"))
             except ModuleNotFoundError as exc:
                 raise RecipeError("trainer.loggers asks for tensorboard, which is not installed: pip install tensorboard.") from exc
     return L.Trainer(
@@ -120,10 +122,31 @@ def resolve_checkpoint(resume: str | None, output_dir: Path | None) -> Path | No
 
 def read_checkpoint_state(path: Path) -> dict[str, Any]:
     """The preprocessing state and recipe stored in a checkpoint by :class:`RunStateCallback`."""
-    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     if CHECKPOINT_KEY not in checkpoint:
         raise RunDirectoryError(f"{path} is not a multissl checkpoint (no {CHECKPOINT_KEY!r} entry).")
-    return checkpoint[CHECKPOINT_KEY]
+    state = checkpoint[CHECKPOINT_KEY]
+    return {**state, "preprocessing": _tensors_to_arrays(state["preprocessing"])}
+
+
+def _arrays_to_tensors(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(np.ascontiguousarray(value))
+    if isinstance(value, dict):
+        return {k: _arrays_to_tensors(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_arrays_to_tensors(v) for v in value]
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _tensors_to_arrays(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.numpy()
+    if isinstance(value, dict):
+        return {k: _tensors_to_arrays(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_tensors_to_arrays(v) for v in value]
+    return value
 
 
 def fit(recipe: Recipe, method_cls: type, modality, raw, work_dir: Path) -> tuple[Any, dict[str, Any]]:
@@ -156,6 +179,10 @@ def fit(recipe: Recipe, method_cls: type, modality, raw, work_dir: Path) -> tupl
         recipe, work_dir, has_validation=val_loader is not None,
         callbacks=[RunStateCallback(modality.state_dict(), recipe.to_dict())],
     )
+    if "spawn" in str(recipe.trainer.strategy):
+        # Processes started by spawn receive tensors through shared memory; the default
+        # file-descriptor strategy fails in containers ("unable to resize file"), files do not.
+        torch.multiprocessing.set_sharing_strategy("file_system")
     started = time.perf_counter()
     try:
         trainer.fit(method, train_loader, val_loader, ckpt_path=checkpoint_path)
@@ -168,7 +195,9 @@ def fit(recipe: Recipe, method_cls: type, modality, raw, work_dir: Path) -> tupl
         ) from exc
     seconds = time.perf_counter() - started
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if torch.is_tensor(v) and v.numel() == 1}
-    metrics.update({"epochs": trainer.current_epoch, "steps": trainer.global_step, "fit_seconds": round(seconds, 3)})
+    # read progress from the last checkpoint: after ddp_spawn the main process's trainer has none
+    last = torch.load(work_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    metrics.update({"epochs": last["epoch"] + 1, "steps": last["global_step"], "fit_seconds": round(seconds, 3)})
     return method.cpu().eval(), metrics
 
 

@@ -1,7 +1,8 @@
 """Two-view joint-embedding methods built only from core parts: SimCLR, VICReg, Barlow Twins.
 
-Two views of each sample come from the configured view generators; the encoder and a projection MLP
-map both; the objective pulls the two projections together. The embedding is the encoder output
+Two views of each sample come from the configured view generators; the encoder's pooled embedding
+and a projection MLP map both; the objective pulls the two projections together. Any modality whose
+batches hold ``x`` can use them, with the encoder and views its recipe (or its ``method_defaults``) names. The embedding is the encoder output
 (before the projector), as in Chen et al. 2020 (SimCLR), Bardes et al. 2022 (VICReg) and
 Zbontar et al. 2021 (Barlow Twins).
 """
@@ -50,7 +51,8 @@ class TwoViewMethod(Method):
         x = batch["x"]
         generator = self.generator(x.device)
         first, second = self.views(x, generator), self.views(x, generator)
-        return self.objective(self.projector(self.encoder(first.data)), self.projector(self.encoder(second.data)))
+        project = lambda view: self.projector(self.encoder.embed(view.data))  # noqa: E731
+        return self.objective(project(first), project(second))
 
     def embed(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.encoder.embed(batch["x"])

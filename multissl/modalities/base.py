@@ -31,6 +31,8 @@ class Modality(abc.ABC):
 
     name: ClassVar[str]
     Options: ClassVar[type] = NoOptions
+    method_defaults: ClassVar[dict[str, dict[str, Any]]] = {}
+    """Per-method default options on this modality, under the recipe's (e.g. ``{"simclr": {"encoder": "cnn1d"}}``)."""
 
     def __init__(self, options: Any = None) -> None:
         self.options = options if options is not None else self.Options()

@@ -79,7 +79,7 @@ class Vectors(Modality):
                 )
             if not (np.issubdtype(values.dtype, np.number) or values.dtype == bool):
                 raise InvalidDataError(f"vectors expects numbers, got dtype {values.dtype}.")
-            if self.options.label_column is not None:
+            if self.options.label_column is not None and not self.fitted:
                 raise InvalidDataError(
                     "data.label_column names a column, but the source is an array without column names. "
                     "Pass labels separately (multissl.evaluate(..., labels=array)) or use a DataFrame."
@@ -100,19 +100,26 @@ class Vectors(Modality):
         frame = frame.rename(columns=str)
         label_column = self.options.label_column
         labels = None
-        if label_column is not None:
-            if label_column not in frame.columns:
-                raise InvalidDataError(
-                    f"Label column {label_column!r} is not in the data.{did_you_mean(label_column, frame.columns)} "
-                    f"Columns: {list(frame.columns)[:20]}."
-                )
+        if label_column is not None and label_column in frame.columns:
             labels = frame[label_column].to_numpy(copy=True)
-        columns = self.options.columns or [c for c in frame.columns if c != label_column]
+        elif label_column is not None and not self.fitted:
+            raise InvalidDataError(
+                f"Label column {label_column!r} is not in the data.{did_you_mean(label_column, frame.columns)} "
+                f"Columns: {list(frame.columns)[:20]}."
+            )
+        # once fitted, the trained columns are taken from new data (extra columns are ignored)
+        columns = self.columns if self.fitted else self.options.columns or [c for c in frame.columns if c != label_column]
         missing = [c for c in columns if c not in frame.columns]
         if missing:
-            raise InvalidDataError(f"Columns {missing} are not in the data. Columns: {list(frame.columns)[:20]}.")
+            trained = " the run was trained on" if self.fitted else ""
+            raise InvalidDataError(
+                f"Columns {missing[:10]} ({len(missing)} in all) are not in the data;{trained} {len(columns)} columns. "
+                f"The data has: {list(frame.columns)[:20]}."
+            )
         features = frame[columns]
-        non_numeric = [c for c in columns if not (pd.api.types.is_numeric_dtype(features[c]) or pd.api.types.is_bool_dtype(features[c]))]
+        non_numeric = [
+            c for c in columns if not (pd.api.types.is_numeric_dtype(features[c]) or pd.api.types.is_bool_dtype(features[c]))
+        ]
         if non_numeric:
             raise InvalidDataError(
                 f"Columns {non_numeric} are not numeric. The vectors modality takes numbers only: drop or encode "
@@ -164,7 +171,8 @@ class Vectors(Modality):
         return raw.labels
 
     def baseline_features(self, raw: VectorTable) -> np.ndarray:
-        return raw.features
+        """The preprocessed (standardised) input: what the encoder sees."""
+        return self.transform(raw).numpy()
 
 
 def _read(source: Any) -> Any:

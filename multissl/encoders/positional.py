@@ -1,0 +1,19 @@
+"""Fixed sinusoidal position encodings."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+
+def sinusoidal_positions(length: int, dim: int) -> Tensor:
+    """``(length, dim)`` table of Vaswani et al. 2017: ``PE[p, 2i] = sin(p / 10000^(2i/dim))``,
+    ``PE[p, 2i+1] = cos(p / 10000^(2i/dim))``."""
+    positions = torch.arange(length, dtype=torch.float32)[:, None]
+    frequencies = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim))
+    table = torch.zeros(length, dim)
+    table[:, 0::2] = torch.sin(positions * frequencies)
+    table[:, 1::2] = torch.cos(positions * frequencies)[:, : dim // 2]
+    return table

@@ -1,0 +1,108 @@
+"""Transformer encoder over token sequences."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from multissl.encoders.base import Encoder, check_input
+from multissl.encoders.positional import sinusoidal_positions
+from multissl.errors import InvalidDataError, RecipeError
+
+_POSITIONAL = ("sinusoidal", "learned", None)
+
+
+class TransformerEncoder(Encoder):
+    """``Linear(input_dim -> d_model)`` + positions + dropout, then ``num_layers`` of
+    ``nn.TransformerEncoderLayer`` (Vaswani et al. 2017; post-LN, or pre-LN with a final LayerNorm when
+    ``norm_first``), the backbone shape of TERA (Liu et al. 2021) and HuBERT (Hsu et al. 2021).
+
+    ``padding_mask`` is bool ``(N, T)``, True at padding: padded keys are ignored by attention, so real
+    tokens do not depend on padding. A row with no real token attends over its padding so its outputs
+    stay finite; its embedding is zero. ``embed`` is the mean over real tokens.
+    """
+
+    def __init__(
+        self,
+        input_dim: int,
+        d_model: int = 256,
+        num_layers: int = 4,
+        num_heads: int = 4,
+        ffn_dim: int = 1024,
+        dropout: float = 0.1,
+        activation: str = "gelu",
+        norm_first: bool = False,
+        positional: str | None = "sinusoidal",
+        max_len: int = 4096,
+    ):
+        super().__init__()
+        if positional not in _POSITIONAL:
+            raise RecipeError(f"TransformerEncoder positional must be one of {list(_POSITIONAL)}, got {positional!r}.")
+        if activation not in ("relu", "gelu"):
+            raise RecipeError(f"TransformerEncoder activation must be 'relu' or 'gelu', got {activation!r}.")
+        if num_heads < 1 or d_model % num_heads != 0:
+            raise RecipeError(f"TransformerEncoder d_model ({d_model}) must be divisible by num_heads ({num_heads}).")
+        self.input_dim = int(input_dim)
+        self.output_dim = int(d_model)
+        self.max_len = int(max_len)
+        self.positional = positional
+        self.input_projection = nn.Linear(input_dim, d_model)
+        if positional == "sinusoidal":
+            self.register_buffer("positions", sinusoidal_positions(max_len, d_model), persistent=False)
+        elif positional == "learned":
+            self.positions = nn.Parameter(torch.randn(max_len, d_model) * 0.02)
+        self.input_dropout = nn.Dropout(dropout)
+        # A ModuleList (not nn.TransformerEncoder) so every layer's output is at hand for return_all_layers;
+        # it also avoids nn.TransformerEncoder's nested-tensor path, which leaves padded outputs undefined.
+        self.layers = nn.ModuleList(
+            nn.TransformerEncoderLayer(
+                d_model, num_heads, ffn_dim, dropout, activation, batch_first=True, norm_first=norm_first
+            )
+            for _ in range(num_layers)
+        )
+        self.final_norm = nn.LayerNorm(d_model) if norm_first else nn.Identity()
+
+    def forward(
+        self, x: Tensor, padding_mask: Tensor | None = None, return_all_layers: bool = False
+    ) -> Tensor | list[Tensor]:
+        """``(N, T, d_model)``; with ``return_all_layers``, the list ``[input projection + positions,
+        layer 1, ..., layer L]`` (the last one equals the plain output)."""
+        check_input(x, "NTF", self.input_dim, "TransformerEncoder")
+        n, length, _ = x.shape
+        if self.positional is not None and length > self.max_len:
+            raise InvalidDataError(
+                f"TransformerEncoder got sequences of length {length}, longer than max_len={self.max_len}; "
+                f"crop them or build the encoder with a larger max_len."
+            )
+        padding_mask = self._checked_padding(padding_mask, n, length, x.device)
+        hidden = self.input_projection(x)
+        if self.positional is not None:
+            hidden = hidden + self.positions[:length]
+        hidden = self.input_dropout(hidden)
+        key_padding = None
+        if padding_mask is not None:
+            key_padding = padding_mask & ~padding_mask.all(dim=1, keepdim=True)  # all-padding rows: attend to all
+        outputs = [hidden]
+        for layer in self.layers:
+            outputs.append(layer(outputs[-1], src_key_padding_mask=key_padding))
+        outputs[-1] = self.final_norm(outputs[-1])
+        return outputs if return_all_layers else outputs[-1]
+
+    def embed(self, x: Tensor, padding_mask: Tensor | None = None) -> Tensor:
+        """Mean of ``forward`` over real tokens: ``(N, d_model)``."""
+        tokens = self(x, padding_mask)
+        if padding_mask is None:
+            return tokens.mean(dim=1)
+        real = (~padding_mask).unsqueeze(-1).to(tokens.dtype)
+        return (tokens * real).sum(dim=1) / real.sum(dim=1).clamp(min=1.0)
+
+    @staticmethod
+    def _checked_padding(padding_mask: Tensor | None, n: int, length: int, device: torch.device) -> Tensor | None:
+        if padding_mask is not None and (
+            padding_mask.dtype != torch.bool or padding_mask.shape != (n, length) or padding_mask.device != device
+        ):
+            raise InvalidDataError(
+                f"TransformerEncoder expects padding_mask as a bool tensor of shape ({n}, {length}) on {device} "
+                f"(True at padding), got {padding_mask.dtype} of shape {tuple(padding_mask.shape)} on {padding_mask.device}."
+            )
+        return padding_mask

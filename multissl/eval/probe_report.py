@@ -1,0 +1,128 @@
+"""One seeded train/test split, the probes on the embeddings and on the raw features, and a text table of them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from multissl.errors import InvalidDataError, RecipeError, UnknownComponentError, did_you_mean
+from multissl.eval._probe_data import as_embeddings, as_labels, check_not_constant, resolve_task
+from multissl.eval.knn_probe import knn_probe
+from multissl.eval.linear_probe import linear_probe
+from multissl.eval.rankme import rankme
+
+EVALUATORS = ("linear_probe", "knn_probe", "rankme")
+RAW_PREFIX = "raw/"
+_COUNTS = ("n_train", "n_test", "task")
+
+
+def probe_report(
+    embeddings: Any,
+    labels: Any,
+    *,
+    raw_features: Any = None,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    evaluators: Sequence[str] = EVALUATORS,
+) -> dict[str, Any]:
+    """Probe ``embeddings`` against ``labels`` and, when ``raw_features`` is given, the raw features alike.
+
+    One split drawn with ``seed`` (stratified for classification) serves every probe; the task is inferred
+    from all labels. RankMe is computed on all samples. The raw kNN probe standardises its features (they come
+    in arbitrary units); the embeddings' does not. Returns a flat dict such as ``linear_probe/accuracy``,
+    ``knn_probe/macro_f1``, ``rankme``, the same keys prefixed ``raw/``, and ``n_train``, ``n_test``, ``task``.
+    """
+    unknown = [name for name in evaluators if name not in EVALUATORS]
+    if unknown:
+        raise UnknownComponentError(
+            f"Unknown evaluator {unknown[0]!r}.{did_you_mean(unknown[0], EVALUATORS)} Available: {', '.join(EVALUATORS)}."
+        )
+    if not 0.0 < test_fraction < 1.0:
+        raise RecipeError(f"test_fraction must lie strictly between 0 and 1, got {test_fraction}.")
+    feature_sets = {"": as_embeddings(embeddings, "embeddings")}
+    if raw_features is not None:
+        feature_sets[RAW_PREFIX] = as_embeddings(raw_features, "raw_features")
+    label_values = as_labels(labels, "labels")
+    for what, features in feature_sets.items():
+        if len(features) != len(label_values):
+            name = "raw feature rows" if what else "embeddings"
+            raise InvalidDataError(f"Got {len(label_values)} labels for {len(features)} {name}; pass one label per sample.")
+    task = resolve_task("auto", label_values)
+    check_not_constant(label_values, task, "labels")
+    train, test = _split(label_values, task, test_fraction, seed)
+    report: dict[str, Any] = {}
+    for prefix, features in feature_sets.items():
+        for name in evaluators:
+            if name == "rankme":
+                report[f"{prefix}rankme"] = rankme(features)
+                continue
+            splits = (features[train], label_values[train], features[test], label_values[test])
+            if name == "linear_probe":
+                metrics = linear_probe(*splits, task=task, seed=seed)
+            else:
+                metrics = knn_probe(*splits, task=task, standardize=prefix == RAW_PREFIX)
+            report.update({f"{prefix}{name}/{metric}": value for metric, value in metrics.items()})
+    report.update(n_train=len(train), n_test=len(test), task=task)
+    return report
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """A text table: one row per metric, columns for the embeddings and (when present) the raw features."""
+    metrics: list[str] = []
+    for key in report:
+        metric = key.removeprefix(RAW_PREFIX)
+        if key not in _COUNTS and metric not in metrics:
+            metrics.append(metric)
+    has_raw = any(key.startswith(RAW_PREFIX) for key in report)
+    header = ["metric", "embeddings"] + (["raw features"] if has_raw else [])
+    rows = [header]
+    for metric in metrics:
+        row = [metric, _cell(report.get(metric))]
+        if has_raw:
+            row.append(_cell(report.get(RAW_PREFIX + metric)))
+        rows.append(row)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(widths[0]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)) for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    if all(key in report for key in _COUNTS):
+        lines.insert(0, f"{report['task']}: {report['n_train']} train / {report['n_test']} test samples")
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def _split(labels: np.ndarray, task: str, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Train and test indices; stratified for classification, with every class on both sides."""
+    n_samples = len(labels)
+    n_test = int(np.ceil(test_fraction * n_samples))
+    n_train = n_samples - n_test
+    stratify = None
+    if task == "classification":
+        counts = pd.Series(labels).value_counts()
+        rare = counts[counts < 2]
+        if len(rare):
+            examples = ", ".join(f"{label!r} ({count})" for label, count in rare.head(5).items())
+            raise InvalidDataError(
+                f"{len(rare)} classes have fewer than 2 samples ({examples}); a stratified train/test split "
+                "needs at least 2 per class. Drop or merge those classes."
+            )
+        if min(n_train, n_test) < len(counts):
+            raise InvalidDataError(
+                f"test_fraction={test_fraction} gives {n_train} train and {n_test} test samples for {len(counts)} "
+                "classes; a stratified split needs at least one sample per class on each side. Pass more samples "
+                "or a test_fraction nearer 0.5."
+            )
+        stratify = labels
+    elif min(n_train, n_test) < 1:
+        raise InvalidDataError(f"{n_samples} samples cannot be split into train and test with test_fraction={test_fraction}.")
+    return train_test_split(np.arange(n_samples), test_size=n_test, random_state=seed, stratify=stratify)

@@ -1,0 +1,19 @@
+"""Objectives: ``nn.Module`` losses returning ``(loss, logs)``, correct under data parallelism."""
+
+from multissl.objectives.barlow_twins import BarlowTwins
+from multissl.objectives.infonce import InfoNCE
+from multissl.objectives.latent_prediction import LatentPrediction
+from multissl.objectives.masked_cluster_prediction import MaskedClusterPrediction
+from multissl.objectives.masked_reconstruction import MaskedReconstruction
+from multissl.objectives.ntxent import NTXent
+from multissl.objectives.vicreg import VICReg
+
+__all__ = [
+    "BarlowTwins",
+    "InfoNCE",
+    "LatentPrediction",
+    "MaskedClusterPrediction",
+    "MaskedReconstruction",
+    "NTXent",
+    "VICReg",
+]

@@ -1,0 +1,80 @@
+"""A frozen copy of the student that follows it by an exponential moving average."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+from multissl.errors import InvalidDataError, RecipeError
+
+
+class EMATeacher(nn.Module):
+    """Momentum teacher of BYOL (Grill et al. 2020) and I-JEPA / T-JEPA (Assran et al. 2023; Thimonier et al. 2025).
+
+    After each optimiser step: ``θ_t ← m·θ_t + (1 − m)·θ_s`` for every parameter, buffers copied from the
+    student, with ``m`` rising linearly from ``momentum_start`` to ``momentum_end`` over training. The
+    teacher gets no gradient and always runs in eval mode (dropout off), whatever ``.train()`` is called
+    with — the T-JEPA reference leaves its target encoder's dropout on.
+    """
+
+    def __init__(self, student: nn.Module, momentum_start: float = 0.996, momentum_end: float = 1.0):
+        super().__init__()
+        if not (0.0 <= momentum_start <= 1.0 and 0.0 <= momentum_end <= 1.0):
+            raise RecipeError(
+                f"EMATeacher momentum_start and momentum_end must lie in [0, 1], got {momentum_start} and {momentum_end}."
+            )
+        self.momentum_start = float(momentum_start)
+        self.momentum_end = float(momentum_end)
+        self.teacher = copy.deepcopy(student).requires_grad_(False)
+        self.train(False)
+
+    def train(self, mode: bool = True) -> EMATeacher:
+        """Keep the teacher in eval mode: ``mode`` is ignored on purpose."""
+        return super().train(False)
+
+    def momentum(self, step: int, total_steps: int | float) -> float:
+        """``m = start + (end − start) · clamp(step / total_steps, 0, 1)``."""
+        if total_steps <= 0:
+            raise RecipeError(f"EMATeacher needs total_steps > 0 for its momentum schedule, got {total_steps}.")
+        progress = min(max(step / total_steps, 0.0), 1.0)
+        return self.momentum_start + (self.momentum_end - self.momentum_start) * progress
+
+    @torch.no_grad()
+    def update(self, student: nn.Module, step: int, total_steps: int | float) -> float:
+        """Move the teacher towards ``student`` with the momentum of ``step``; returns that momentum."""
+        momentum = self.momentum(step, total_steps)
+        teacher_parameters, student_parameters = _matched(self.teacher.named_parameters(), student.named_parameters(), "parameters")
+        teacher_buffers, student_buffers = _matched(self.teacher.named_buffers(), student.named_buffers(), "buffers")
+        if teacher_parameters:
+            torch._foreach_lerp_(teacher_parameters, student_parameters, 1.0 - momentum)
+        if teacher_buffers:
+            torch._foreach_copy_(teacher_buffers, student_buffers)
+        return momentum
+
+    def forward(self, *args, **kwargs):
+        """The teacher's outputs, computed without building a graph."""
+        with torch.no_grad():
+            return self.teacher(*args, **kwargs)
+
+
+def _matched(teacher_named, student_named, what: str) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Teacher and student tensors paired by name; InvalidDataError when names or shapes differ."""
+    teacher = dict(teacher_named)
+    student = dict(student_named)
+    if teacher.keys() != student.keys():
+        missing = sorted(teacher.keys() - student.keys())[:5]
+        extra = sorted(student.keys() - teacher.keys())[:5]
+        raise InvalidDataError(
+            f"EMATeacher: the student's {what} do not match the teacher's (missing {missing}, unexpected {extra}). "
+            "Update the teacher from the module it was built from."
+        )
+    mismatched = [name for name in teacher if teacher[name].shape != student[name].shape]
+    if mismatched:
+        name = mismatched[0]
+        raise InvalidDataError(
+            f"EMATeacher: {len(mismatched)} {what} differ in shape, e.g. {name!r}: teacher "
+            f"{tuple(teacher[name].shape)} vs student {tuple(student[name].shape)}."
+        )
+    return list(teacher.values()), [student[name] for name in teacher]

@@ -1,0 +1,87 @@
+"""TransformerEncoder: (N, T, F) tokens -> (N, T, d_model); padding-aware mean embedding."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from multissl.encoders import Encoder, TransformerEncoder
+from multissl.errors import InvalidDataError, RecipeError
+
+
+def _small(**options) -> TransformerEncoder:
+    settings = {"d_model": 16, "num_layers": 2, "num_heads": 2, "ffn_dim": 32, "max_len": 64} | options
+    return TransformerEncoder(5, **settings)
+
+
+def test_output_shape_matches_output_dim():
+    encoder = _small()
+    assert isinstance(encoder, Encoder) and encoder.output_dim == 16
+    x = torch.randn(3, 11, 5)
+    assert encoder(x).shape == (3, 11, 16) and encoder.embed(x).shape == (3, 16)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_return_all_layers_gives_projection_then_each_layer(norm_first):
+    encoder = _small(num_layers=3, norm_first=norm_first).eval()
+    x = torch.randn(2, 7, 5)
+    layers = encoder(x, return_all_layers=True)
+    assert len(layers) == 4 and all(h.shape == (2, 7, 16) for h in layers)
+    assert torch.equal(layers[-1], encoder(x))
+    assert torch.allclose(layers[0], encoder.input_projection(x) + encoder.positions[:7])
+
+
+@pytest.mark.parametrize("positional", ["sinusoidal", "learned", None])
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("grad", [False, True], ids=["no_grad", "grad"])  # no_grad takes PyTorch's fast path
+def test_padded_sequence_embeds_like_its_unpadded_version(positional, norm_first, grad):
+    encoder = _small(positional=positional, norm_first=norm_first).eval()
+    lengths = [9, 6, 3]
+    x = torch.randn(3, 9, 5) * 100  # padding holds large garbage: it must not leak into real tokens
+    padding = torch.arange(9) >= torch.tensor(lengths)[:, None]
+    with torch.set_grad_enabled(grad):
+        padded = encoder.embed(x, padding)
+        alone = torch.cat([encoder.embed(x[i : i + 1, :n]) for i, n in enumerate(lengths)])
+        tokens = encoder(x, padding)
+    assert torch.allclose(padded, alone, atol=1e-5)
+    assert torch.isfinite(tokens).all()
+
+
+@pytest.mark.parametrize("grad", [False, True], ids=["no_grad", "grad"])
+def test_all_padding_rows_stay_finite_and_embed_to_zero(grad):
+    encoder = _small().eval()
+    padding = torch.tensor([[False] * 4, [True] * 4])
+    with torch.set_grad_enabled(grad):
+        tokens, embedding = encoder(torch.randn(2, 4, 5), padding), encoder.embed(torch.randn(2, 4, 5), padding)
+    assert torch.isfinite(tokens).all()
+    assert torch.equal(embedding[1], torch.zeros(16)) and embedding[0].abs().sum() > 0
+
+
+def test_gradients_reach_every_parameter(assert_gradients_flow):
+    encoder = _small(positional="learned")
+    padding = torch.tensor([[False] * 6, [False] * 4 + [True] * 2])
+    assert_gradients_flow(encoder, encoder.embed(torch.randn(2, 6, 5), padding))
+
+
+def test_sequences_longer_than_max_len_are_refused():
+    with pytest.raises(InvalidDataError, match="length 65, longer than max_len=64"):
+        _small()(torch.randn(1, 65, 5))
+    assert _small(positional=None)(torch.randn(1, 65, 5)).shape == (1, 65, 16)  # no position table, no limit
+
+
+@pytest.mark.parametrize("x", [torch.randn(3, 5), torch.randn(3, 4, 6)])
+def test_wrong_input_is_refused(x):
+    with pytest.raises(InvalidDataError, match="TransformerEncoder expects a tensor of shape \\(N, T, 5\\)"):
+        _small()(x)
+
+
+@pytest.mark.parametrize("padding", [torch.zeros(2, 4, dtype=torch.int64), torch.zeros(2, 5, dtype=torch.bool)])
+def test_bad_padding_mask_is_refused(padding):
+    with pytest.raises(InvalidDataError, match="padding_mask as a bool tensor of shape \\(2, 4\\)"):
+        _small()(torch.randn(2, 4, 5), padding)
+
+
+@pytest.mark.parametrize("options", [{"positional": "rotary"}, {"activation": "tanh"}, {"num_heads": 3}])
+def test_bad_settings_are_refused(options):
+    with pytest.raises(RecipeError, match="TransformerEncoder"):
+        _small(**options)

@@ -1,0 +1,85 @@
+"""EMATeacher: momentum schedule, the update equation, eval mode, no gradients, mismatched students."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from multissl.errors import InvalidDataError, RecipeError
+from multissl.targets import EMATeacher
+
+
+def _student() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(3, 5), nn.BatchNorm1d(5), nn.Dropout(0.5), nn.Linear(5, 2))
+
+
+def test_momentum_rises_linearly_and_is_clamped():
+    teacher = EMATeacher(nn.Linear(2, 2), momentum_start=0.9, momentum_end=1.0)
+    assert teacher.momentum(0, 10) == pytest.approx(0.9)
+    assert teacher.momentum(5, 10) == pytest.approx(0.95)
+    assert teacher.momentum(10, 10) == pytest.approx(1.0)
+    assert teacher.momentum(25, 10) == pytest.approx(1.0)
+    assert teacher.momentum(-3, 10) == pytest.approx(0.9)
+    assert EMATeacher(nn.Linear(2, 2)).momentum(0, 100) == pytest.approx(0.996)
+
+
+def test_update_moves_parameters_by_the_ema_equation_and_copies_buffers():
+    student = _student()
+    ema = EMATeacher(student, momentum_start=0.8, momentum_end=1.0)
+    before = {name: p.clone() for name, p in ema.teacher.named_parameters()}
+    with torch.no_grad():
+        for p in student.parameters():
+            p.add_(torch.randn_like(p))
+    student.train()(torch.randn(8, 3))  # moves the BatchNorm running statistics
+    momentum = ema.update(student, step=5, total_steps=10)
+    assert momentum == pytest.approx(0.9)
+    for name, p in student.named_parameters():
+        expected = 0.9 * before[name] + 0.1 * p
+        torch.testing.assert_close(dict(ema.teacher.named_parameters())[name], expected)
+    for name, buffer in student.named_buffers():
+        torch.testing.assert_close(dict(ema.teacher.named_buffers())[name], buffer)
+
+
+def test_teacher_is_a_copy_that_does_not_follow_the_student_until_updated():
+    student = _student()
+    ema = EMATeacher(student)
+    with torch.no_grad():
+        student[0].weight.add_(1.0)
+    assert not torch.equal(ema.teacher[0].weight, student[0].weight)
+    ema.update(student, step=10, total_steps=10)  # momentum 1.0: the teacher stays put
+    assert not torch.equal(ema.teacher[0].weight, student[0].weight)
+
+
+def test_teacher_stays_in_eval_mode_inside_a_training_module():
+    parent = nn.ModuleDict({"student": _student(), "teacher": EMATeacher(_student())})
+    parent.train()
+    assert parent["student"].training
+    assert not any(module.training for module in parent["teacher"].modules())
+    x = torch.randn(16, 3)
+    torch.testing.assert_close(parent["teacher"](x), parent["teacher"](x))  # dropout off, batch-norm frozen
+
+
+def test_teacher_takes_no_gradient():
+    student = _student()
+    ema = EMATeacher(student)
+    assert not any(p.requires_grad for p in ema.parameters())
+    assert all(p.requires_grad for p in student.parameters())
+    out = ema(torch.randn(4, 3, requires_grad=True))
+    assert not out.requires_grad and out.grad_fn is None
+
+
+def test_mismatched_student_is_rejected():
+    ema = EMATeacher(nn.Sequential(nn.Linear(3, 4)))
+    with pytest.raises(InvalidDataError, match="shape"):
+        ema.update(nn.Sequential(nn.Linear(3, 5)), 0, 10)
+    with pytest.raises(InvalidDataError, match="do not match"):
+        ema.update(nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 4)), 0, 10)
+
+
+def test_bad_settings_are_rejected():
+    with pytest.raises(RecipeError):
+        EMATeacher(nn.Linear(2, 2), momentum_start=1.5)
+    with pytest.raises(RecipeError, match="total_steps"):
+        EMATeacher(nn.Linear(2, 2)).momentum(0, 0)

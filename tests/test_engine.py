@@ -1,0 +1,92 @@
+"""The engine: NaN loss stops training and keeps the last good checkpoint, resume, output-dir safety, DDP."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import multissl
+from multissl.engine.atomic import atomic_directory, atomic_write_text
+from multissl.errors import NonFiniteLossError, RunDirectoryError
+from multissl.methods.two_view import SimCLR
+
+QUIET = {"trainer.enable_progress_bar": False}
+
+
+class NanAfterFirstEpoch(SimCLR):
+    """SimCLR whose loss turns NaN from the second epoch on."""
+
+    def ssl_loss(self, batch):
+        loss, logs = super().ssl_loss(batch)
+        return (loss * float("nan") if self.current_epoch >= 1 else loss), logs
+
+
+def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(fresh_plugins, tmp_path):
+    fresh_plugins.registry().add_method("nan_after_one", NanAfterFirstEpoch, modalities=["vectors"])
+    out = tmp_path / "run"
+    with pytest.raises(NonFiniteLossError, match=r"became nan at epoch 1.*last good checkpoint is kept at .*last.ckpt"):
+        multissl.pretrain("vectors", "wine", method="nan_after_one", max_epochs=3, batch_size=64, output_dir=str(out), **QUIET)
+    checkpoint = torch.load(out / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert checkpoint["epoch"] == 0
+    assert all(torch.isfinite(v).all() for v in checkpoint["state_dict"].values() if v.is_floating_point())
+    with pytest.raises(RunDirectoryError, match="interrupted run.*resume=last"):
+        multissl.pretrain("vectors", "wine", method="simclr", max_epochs=1, output_dir=str(out), **QUIET)
+
+
+def test_resume_continues_from_the_last_checkpoint(tmp_path):
+    out = tmp_path / "run"
+    first = multissl.pretrain("vectors", "wine", method="simclr", max_epochs=1, batch_size=64, output_dir=str(out), **QUIET)
+    steps = first.metrics["train"]["steps"]
+    with pytest.raises(RunDirectoryError, match="already holds a finished run"):
+        multissl.pretrain("vectors", "wine", method="simclr", max_epochs=2, output_dir=str(out), **QUIET)
+    resumed = multissl.pretrain(
+        "vectors", "wine", method="simclr", max_epochs=2, batch_size=64, output_dir=str(out), resume="last", **QUIET
+    )
+    assert resumed.metrics["train"]["epochs"] == 2 and resumed.metrics["train"]["steps"] == 2 * steps
+    np.testing.assert_array_equal(multissl.load(out).embed("wine"), resumed.embed("wine"))
+
+
+def test_best_checkpoint_follows_validation_loss_when_a_split_is_held_out(tmp_path):
+    out = tmp_path / "run"
+    run = multissl.pretrain(
+        "vectors", "wine", method="simclr", max_epochs=2, batch_size=32, val_fraction=0.25, output_dir=str(out), **QUIET
+    )
+    assert "val/loss" in run.metrics["train"]
+    best = torch.load(out / "checkpoints" / "best.ckpt", map_location="cpu", weights_only=False)
+    assert "val/loss" in str(best["callbacks"])
+
+
+def test_atomic_directory_keeps_the_old_content_when_writing_fails(tmp_path):
+    target = tmp_path / "run"
+    target.mkdir()
+    atomic_write_text(target / "a.txt", "old")
+    with pytest.raises(RuntimeError), atomic_directory(target) as staging:
+        (staging / "a.txt").write_text("new")
+        raise RuntimeError("crash while writing")
+    assert (target / "a.txt").read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["run"], "no staging directory may be left behind"
+    with atomic_directory(target) as staging:
+        (staging / "a.txt").write_text("new")
+    assert (target / "a.txt").read_text() == "new"
+
+
+def test_cli_pretrain_with_two_cpu_processes_ddp_spawn(tmp_path):
+    """`multissl pretrain ... --set trainer.devices=2 trainer.strategy=ddp_spawn` works on CPU."""
+    out = tmp_path / "ddp"
+    command = [
+        sys.executable, "-m", "multissl", "pretrain", "breast_cancer_simclr", "--set",
+        "trainer.devices=2", "trainer.strategy=ddp_spawn", "trainer.accelerator=cpu", "trainer.max_epochs=2",
+        "trainer.enable_progress_bar=false", "loader.batch_size=64", f"output_dir={out}",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "linear_probe" in result.stdout
+    run = multissl.load(out)
+    assert run.metrics["train"]["epochs"] == 2
+    # 569 rows, 2 processes x 64 per batch, drop_last: 4 steps an epoch, not the 8 of one process
+    assert run.metrics["train"]["steps"] == 2 * (569 // 2 // 64)
+    assert run.embed("breast_cancer").shape == (569, 64)

@@ -1,0 +1,84 @@
+"""Recipes are validated before any work: unknown keys named with the allowed ones, types checked."""
+
+from __future__ import annotations
+
+import pytest
+
+from multissl import recipe as recipes
+from multissl.errors import RecipeError, UnknownComponentError
+from multissl.plugins import registry
+
+BASE = {"modality": "vectors", "data": {"source": "breast_cancer", "label_column": "target"}, "method": {"name": "simclr"}}
+
+
+def test_a_valid_recipe_resolves_with_defaults_filled_in():
+    recipe = recipes.resolve(BASE, registry())
+    assert recipe.method == "simclr" and recipe.trainer.max_epochs == 100
+    written = recipe.to_dict()
+    assert written["data"] == {"source": "breast_cancer", "label_column": "target", "columns": None, "standardize": True}
+    assert written["method"]["encoder"] == "mlp"
+    assert recipes.resolve(written, registry()).to_dict() == written
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        ({"trainr": {}}, r"Unknown recipe key\(s\) \['trainr'\]. Did you mean 'trainer'\?"),
+        ({"trainer": {"max_epoch": 3}}, r"Unknown key 'max_epoch' in trainer. Did you mean 'max_epochs'.*Allowed keys:"),
+        ({"trainer": {"max_epochs": "ten"}}, r"trainer.max_epochs: expected an integer"),
+        ({"loader": {"batch_size": 0}}, r"batch_size must be at least 1"),
+        ({"optimizer": {"schedule": "cosin"}}, r"not one of 'cosine', 'linear', 'constant'"),
+        ({"method": {"name": "simclr", "temprature": 0.1}}, r"Unknown key 'temprature' in method \(options of 'simclr'\)"),
+        ({"data": {"source": "x", "label_colum": "y"}}, r"Did you mean 'label_column'\?"),
+        ({"data": {"label_column": "y"}}, r"needs `data: \{source: ...\}`"),
+        ({"seed": "zero"}, r"seed must be an integer"),
+        ({"modality": None}, r"needs `modality:`"),
+    ],
+)
+def test_bad_recipes_fail_with_a_message_naming_the_problem(patch, message):
+    with pytest.raises(RecipeError, match=message):
+        recipes.resolve({**BASE, **patch}, registry())
+
+
+def test_unknown_components_are_named_with_close_matches():
+    with pytest.raises(UnknownComponentError, match=r"No method named 'simclrr'.*Did you mean 'simclr'"):
+        recipes.resolve({**BASE, "method": {"name": "simclrr"}}, registry())
+    with pytest.raises(UnknownComponentError, match=r"No modality named 'vector'.*Did you mean 'vectors'"):
+        recipes.resolve({**BASE, "modality": "vector"}, registry())
+
+
+def test_a_method_for_another_modality_is_refused(fresh_plugins):
+    fresh_plugins.registry().add_modality("other", "multissl.modalities.vectors:Vectors")
+    with pytest.raises(RecipeError, match="does not work on modality 'other'"):
+        recipes.resolve({**BASE, "modality": "other"}, fresh_plugins.registry())
+
+
+def test_set_overrides_parse_yaml_values_and_reach_nested_sections():
+    raw = recipes.apply_overrides(BASE, ["trainer.devices=2", "trainer.strategy=ddp_spawn", "method.projector_dims=[32, 16]", "seed=3"])
+    recipe = recipes.resolve(raw, registry())
+    assert recipe.trainer.devices == 2 and recipe.trainer.strategy == "ddp_spawn"
+    assert recipe.method_options.projector_dims == [32, 16] and recipe.seed == 3
+    assert BASE["method"] == {"name": "simclr"}, "overrides must not mutate the input"
+    with pytest.raises(RecipeError, match="section.key=value"):
+        recipes.apply_overrides(BASE, ["trainer.max_epochs"])
+
+
+def test_flat_keyword_overrides_find_their_section():
+    raw = recipes.flat_overrides(BASE, {"max_epochs": 2, "batch_size": 8, "lr": 0.1, "projector_dims": [8], "seed": 5}, registry())
+    assert raw["trainer"] == {"max_epochs": 2} and raw["loader"] == {"batch_size": 8}
+    assert raw["optimizer"] == {"lr": 0.1} and raw["seed"] == 5
+    assert raw["method"] == {"name": "simclr", "projector_dims": [8]}
+    with pytest.raises(RecipeError, match=r"Unknown option 'max_epoch'. Did you mean 'max_epochs'"):
+        recipes.flat_overrides(BASE, {"max_epoch": 2}, registry())
+
+
+def test_recipe_files_are_read_and_bad_yaml_is_explained(tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text("modality: vectors\ndata: {source: wine}\nmethod: vicreg\n")
+    assert recipes.resolve(recipes.read_recipe(good), registry()).method == "vicreg"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("modality: [unclosed\n")
+    with pytest.raises(RecipeError, match="not valid YAML"):
+        recipes.read_recipe(bad)
+    with pytest.raises(RecipeError, match="does not exist"):
+        recipes.read_recipe(tmp_path / "missing.yaml")
