@@ -35,6 +35,7 @@ class Run:
         self.metrics = metrics
         self.work_dir = work_dir
         self.path: Path | None = None
+        self._scratch: tempfile.TemporaryDirectory | None = None
 
     @property
     def embedding_dim(self) -> int:
@@ -132,9 +133,12 @@ def run_recipe(raw: dict[str, Any]) -> Run:
     if output_dir is not None:
         engine.check_output_dir(output_dir, recipe.resume)
     loaded = modality.load(recipe.source)
-    work_dir = output_dir or Path(tempfile.mkdtemp(prefix="multissl-run-"))
+    # without output_dir, checkpoints and logs live in a scratch directory removed with the Run
+    scratch = None if output_dir else tempfile.TemporaryDirectory(prefix="multissl-run-")
+    work_dir = output_dir or Path(scratch.name)
     trained, metrics = engine.fit(recipe, method_cls, modality, loaded, work_dir)
     run = Run(recipe, modality, trained, {"train": metrics}, work_dir=work_dir)
+    run._scratch = scratch
     if recipe.evaluate is not None:
         run.metrics["evaluation"] = evaluate(
             run,
