@@ -37,6 +37,24 @@ def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(fresh_plugin
         multissl.pretrain("vectors", "wine", method="simclr", max_epochs=1, output_dir=str(out), **QUIET)
 
 
+class WorseEveryEpoch(SimCLR):
+    """SimCLR whose loss grows with the epoch, so the best checkpoint stays at the first epoch."""
+
+    def ssl_loss(self, batch):
+        loss, logs = super().ssl_loss(batch)
+        return loss + 10.0 * self.current_epoch, logs
+
+
+def test_last_checkpoint_is_the_final_epoch_even_when_the_best_is_earlier(fresh_plugins, tmp_path):
+    fresh_plugins.registry().add_method("worse_every_epoch", WorseEveryEpoch, modalities=["vectors"])
+    out = tmp_path / "run"
+    run = multissl.pretrain("vectors", "wine", method="worse_every_epoch", max_epochs=3, batch_size=64, output_dir=str(out), **QUIET)
+    assert run.metrics["train"]["epochs"] == 3
+    load = lambda name: torch.load(out / "checkpoints" / name, map_location="cpu", weights_only=True)  # noqa: E731
+    assert load("last.ckpt")["epoch"] == 2
+    assert load("best.ckpt")["epoch"] == 0
+
+
 def test_resume_continues_from_the_last_checkpoint(tmp_path):
     out = tmp_path / "run"
     first = multissl.pretrain("vectors", "wine", method="simclr", max_epochs=1, batch_size=64, output_dir=str(out), **QUIET)

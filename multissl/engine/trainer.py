@@ -43,15 +43,16 @@ class RunStateCallback(Callback):
 def build_trainer(recipe: Recipe, work_dir: Path, *, has_validation: bool, callbacks: list[Callback]) -> L.Trainer:
     """A ``lightning.Trainer`` configured by ``recipe.trainer``, logging and checkpointing under ``work_dir``."""
     options = recipe.trainer
-    checkpoint = ModelCheckpoint(
+    best = ModelCheckpoint(
         dirpath=work_dir / "checkpoints",
         filename="best",
         monitor="val/loss" if has_validation else "train/loss_epoch",
         mode="min",
         save_top_k=1,
-        save_last=True,
         enable_version_counter=False,
     )
+    # A separate callback: Lightning's save_last refreshes last.ckpt only when a new best is saved.
+    last = ModelCheckpoint(dirpath=work_dir / "checkpoints", filename="last", every_n_epochs=1, enable_version_counter=False)
     loggers = []
     for name in options.loggers:
         if name == "csv":
@@ -80,7 +81,7 @@ def build_trainer(recipe: Recipe, work_dir: Path, *, has_validation: bool, callb
         limit_train_batches=options.limit_train_batches,
         check_val_every_n_epoch=options.check_val_every_n_epoch,
         default_root_dir=work_dir,
-        callbacks=[checkpoint, *callbacks],
+        callbacks=[best, last, *callbacks],
         logger=loggers or False,
         plugins=[AtomicCheckpointIO()],
     )
