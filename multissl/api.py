@@ -37,10 +37,6 @@ class Run:
         self.path: Path | None = None
         self._scratch: tempfile.TemporaryDirectory | None = None
 
-    @property
-    def embedding_dim(self) -> int:
-        return int(self.embed(self.modality.example()).shape[1])
-
     def embed(self, data: Any, *, batch_size: int = 1024) -> np.ndarray:
         """(N, D) float32 embeddings of ``data`` (any source the modality loads), in input order."""
         return self._embed_raw(self.modality.load(data), batch_size)

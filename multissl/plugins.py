@@ -113,7 +113,7 @@ class PluginHost:
     def _drop_components(self, plugin: str) -> None:
         for kind, names in self.registry.by_plugin(plugin).items():
             for name in names:
-                del self.registry._components[kind][name]
+                self.registry.remove(kind, name)
 
     def _fail(self, report: PluginReport, exc: BaseException, what: str) -> None:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()

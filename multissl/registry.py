@@ -110,6 +110,11 @@ class Registry:
         """Register a dataset loader (a callable returning what the modality's ``load`` accepts)."""
         return self.add("dataset", name, target, summary=summary, modalities=(modality,))
 
+    def remove(self, kind: str, name: str) -> None:
+        """Forget ``name`` of ``kind`` (used to undo a plugin whose registration failed halfway)."""
+        self.entry(kind, name)
+        del self._components[kind][name]
+
     def serve(self, method: str, modality: str) -> None:
         """Declare that the registered ``method`` also works on ``modality`` (e.g. ``simclr`` on sensors)."""
         component = self.entry("method", method)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from multissl.distributed import gather_with_grad
-from multissl.errors import InvalidDataError, RecipeError
+from multissl.objectives.view_pair import gather_view_pair
+from multissl.errors import RecipeError
 
 
 class BarlowTwins(nn.Module):
@@ -25,14 +25,7 @@ class BarlowTwins(nn.Module):
         self.eps = float(eps)
 
     def forward(self, z1: torch.Tensor, z2: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        if z1.dim() != 2 or z1.shape != z2.shape:
-            raise InvalidDataError(
-                "BarlowTwins expects two views of shape (N, D) with equal shapes, "
-                f"got {tuple(z1.shape)} and {tuple(z2.shape)}."
-            )
-        z1, z2 = gather_with_grad(z1), gather_with_grad(z2)
-        if z1.shape[0] < 2:
-            raise InvalidDataError(f"BarlowTwins needs at least 2 samples in the (global) batch, got {z1.shape[0]}.")
+        z1, z2 = gather_view_pair(z1, z2, "BarlowTwins")
         c = self._standardise(z1).T @ self._standardise(z2) / z1.shape[0]
         on_diagonal = (1 - c.diagonal()).pow(2).sum()
         off_diagonal = _off_diagonal(c).pow(2).sum()

@@ -6,8 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from multissl.distributed import gather_with_grad
-from multissl.errors import InvalidDataError, RecipeError
+from multissl.objectives.view_pair import gather_view_pair
+from multissl.errors import RecipeError
 
 
 class VICReg(nn.Module):
@@ -34,15 +34,8 @@ class VICReg(nn.Module):
         self.eps = float(eps)
 
     def forward(self, z1: torch.Tensor, z2: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        if z1.dim() != 2 or z1.shape != z2.shape:
-            raise InvalidDataError(
-                "VICReg expects two views of shape (N, D) with equal shapes, "
-                f"got {tuple(z1.shape)} and {tuple(z2.shape)}."
-            )
-        z1, z2 = gather_with_grad(z1), gather_with_grad(z2)
+        z1, z2 = gather_view_pair(z1, z2, "VICReg")
         n, dim = z1.shape
-        if n < 2:
-            raise InvalidDataError(f"VICReg needs at least 2 samples in the (global) batch, got {n}.")
         invariance = F.mse_loss(z1, z2)
         z1, z2 = z1 - z1.mean(0), z2 - z2.mean(0)
         variance = sum(F.relu(1 - torch.sqrt(z.var(0) + self.eps)).mean() for z in (z1, z2)) / 2
