@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from torch import nn
+
 from multissl.errors import RecipeError
 
 
@@ -46,3 +48,15 @@ def build_objective(name: str, options: dict[str, Any]):
         return cls(**options)
     except TypeError as exc:
         raise RecipeError(f"Objective {name!r} rejected the options {options}: {exc}") from exc
+
+
+def projection_mlp(input_dim: int, dims: list[int]) -> nn.Module:
+    """Projection head ``input_dim -> dims[0] -> ... -> dims[-1]``, BatchNorm + ReLU between layers (SimCLR)."""
+    layers: list[nn.Module] = []
+    width = input_dim
+    for i, out in enumerate(dims):
+        layers.append(nn.Linear(width, out))
+        if i < len(dims) - 1:
+            layers += [nn.BatchNorm1d(out), nn.ReLU()]
+        width = out
+    return nn.Sequential(*layers) if layers else nn.Identity()

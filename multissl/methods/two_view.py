@@ -13,10 +13,9 @@ import dataclasses
 from typing import Any
 
 import torch
-from torch import nn
 
 from multissl.methods.base import Method
-from multissl.methods.components import build_encoder, build_objective, build_view
+from multissl.methods.components import build_encoder, build_objective, build_view, projection_mlp
 
 
 def _default_views() -> list[dict[str, Any]]:
@@ -44,7 +43,7 @@ class TwoViewMethod(Method):
         super().__init__(config, input_spec, optimizer, seed)
         self.views = build_view(config.views)
         self.encoder = build_encoder(config.encoder, input_spec, config.encoder_options)
-        self.projector = _projector(self.encoder.output_dim, config.projector_dims)
+        self.projector = projection_mlp(self.encoder.output_dim, config.projector_dims)
         self.objective = build_objective(self.objective_name, config.objective_options)
 
     def ssl_loss(self, batch: dict[str, torch.Tensor]):
@@ -75,14 +74,3 @@ class BarlowTwinsMethod(TwoViewMethod):
 
     objective_name = "barlow_twins"
 
-
-def _projector(input_dim: int, dims: list[int]) -> nn.Module:
-    """MLP ``input_dim -> dims[0] -> ... -> dims[-1]`` with BatchNorm + ReLU between layers."""
-    layers: list[nn.Module] = []
-    width = input_dim
-    for i, out in enumerate(dims):
-        layers.append(nn.Linear(width, out))
-        if i < len(dims) - 1:
-            layers += [nn.BatchNorm1d(out), nn.ReLU()]
-        width = out
-    return nn.Sequential(*layers) if layers else nn.Identity()

@@ -1,0 +1,344 @@
+"""The ``tabular`` modality: mixed numeric and categorical tables from a DataFrame, CSV or Parquet file.
+
+Column types are named by the user or inferred (pandas 3 aware): numeric dtypes are numeric; ``str``,
+``object`` (strings only), ``category`` and ``bool`` are categorical; a datetime column becomes the
+numeric features ``<name>.year``, ``<name>.month`` and ``<name>.day``. Preprocessing is fitted on the
+training rows and saved with the run:
+
+- numeric: MinMax ``(x - min) / (max - min)`` (or standard ``(x - mean) / std``); a constant column
+  maps to 0. A missing value is kept as NaN in the batch and the tokenizer gives it a learned
+  per-column [MISSING] token — never a silent fill.
+- categorical: a vocabulary per column; code 0 is the missing token, 1 the unknown token (categories
+  not seen in training, mapped there at embed time), ``2 + i`` the i-th training category.
+
+Batches are ``{"numeric": (N, n_num) float32 (NaN = missing), "categorical": (N, n_cat) int64}``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import Dataset, TensorDataset
+
+from multissl.errors import (
+    EmptyDataError,
+    InvalidDataError,
+    NonFiniteDataError,
+    did_you_mean,
+)
+from multissl.modalities.base import Modality, PreprocessingState
+
+MISSING_CODE = 0
+UNKNOWN_CODE = 1
+FIRST_CATEGORY_CODE = 2
+DATETIME_PARTS = ("year", "month", "day")
+
+
+@dataclasses.dataclass
+class TabularOptions:
+    """Recipe keys under ``data`` for the ``tabular`` modality."""
+
+    label_column: str | None = None
+    """Column holding labels; used only for evaluation, never as a feature."""
+    numeric_columns: list[str] | None = None
+    """Columns to treat as numeric; every column named in neither list has its type inferred from its dtype."""
+    categorical_columns: list[str] | None = None
+    """Columns to treat as categorical (e.g. label-encoded integers); drop columns to leave them out."""
+    scaling: Literal["minmax", "standard"] = "minmax"
+    """Numeric scaling fitted on the training rows (T-JEPA uses MinMax)."""
+    missing_values: list[str] = dataclasses.field(default_factory=list)
+    """Values that mean missing besides NaN/None, e.g. ``["?"]`` for Adult."""
+
+
+@dataclasses.dataclass
+class TabularTable:
+    """A validated table: ``numeric`` (N, n_num) float64 (NaN = missing), categorical keys as strings."""
+
+    numeric: np.ndarray
+    categorical: list[pd.Series]
+    labels: np.ndarray | None
+
+    def __len__(self) -> int:
+        return len(self.numeric)
+
+
+class Tabular(Modality):
+    """Mixed numeric/categorical tables; see the module docstring for the batch format."""
+
+    name = "tabular"
+    Options = TabularOptions
+
+    def __init__(self, options: TabularOptions | None = None) -> None:
+        super().__init__(options)
+        self.numeric_sources: list[str] = []
+        self.datetime_sources: list[str] = []
+        self.categorical_columns: list[str] = []
+        self.offset = np.zeros(0)
+        self.scale = np.ones(0)
+        self.vocabularies: list[list[str]] = []
+
+    # -- reading -------------------------------------------------------------------------------
+    def load(self, source: Any) -> TabularTable:
+        frame = _read(source).rename(columns=str)
+        if self.options.missing_values:
+            frame = frame.mask(frame.isin(self.options.missing_values))
+        if frame.shape[0] == 0:
+            raise EmptyDataError("The table has no rows. Pass at least one row.")
+        label_column = self.options.label_column
+        labels = None
+        if label_column is not None:
+            if label_column in frame.columns:
+                labels = frame[label_column].to_numpy(copy=True)
+            elif not self.fitted:
+                raise InvalidDataError(
+                    f"Label column {label_column!r} is not in the table.{did_you_mean(label_column, frame.columns)} "
+                    f"Columns: {list(frame.columns)[:20]}."
+                )
+        if not self.fitted:
+            self._choose_columns(frame)
+        needed = [*self.numeric_sources, *self.datetime_sources, *self.categorical_columns]
+        if not needed:
+            raise EmptyDataError("The table has no feature columns (only the label column). Add feature columns.")
+        absent = [c for c in needed if c not in frame.columns]
+        if absent:
+            raise InvalidDataError(
+                f"Columns {absent[:10]} ({len(absent)} in all) are not in the table; the run uses {len(needed)} "
+                f"columns. The table has: {list(frame.columns)[:20]}."
+            )
+        numeric = [_numeric_values(frame[c], c) for c in self.numeric_sources]
+        numeric += [part for c in self.datetime_sources for part in _datetime_parts(frame[c], c)]
+        numeric_matrix = np.stack(numeric, axis=1) if numeric else np.zeros((len(frame), 0))
+        categorical = [_category_keys(frame[c], c) for c in self.categorical_columns]
+        return TabularTable(numeric_matrix, categorical, labels)
+
+    def _choose_columns(self, frame: pd.DataFrame) -> None:
+        """Split the feature columns into numeric, datetime and categorical, from the options or dtypes."""
+        options = self.options
+        named = [*(options.numeric_columns or []), *(options.categorical_columns or [])]
+        unknown = [c for c in named if c not in frame.columns]
+        if unknown:
+            raise InvalidDataError(
+                f"Columns {unknown} named in data.numeric_columns / data.categorical_columns are not in the table."
+                f"{did_you_mean(unknown[0], frame.columns)} Columns: {list(frame.columns)[:20]}."
+            )
+        both = set(options.numeric_columns or []) & set(options.categorical_columns or [])
+        if both:
+            raise InvalidDataError(f"Columns {sorted(both)} are named both numeric and categorical; pick one.")
+        if options.label_column in named:
+            raise InvalidDataError(f"The label column {options.label_column!r} cannot also be a feature column.")
+        numeric, datetimes, categorical = [], [], []
+        for column in (c for c in frame.columns if c != options.label_column):
+            if column in (options.categorical_columns or []):
+                categorical.append(column)
+            elif column in (options.numeric_columns or []):
+                (datetimes if _is_datetime(frame[column]) else numeric).append(column)
+            else:
+                kind = _infer_kind(frame[column], column)
+                {"numeric": numeric, "datetime": datetimes, "categorical": categorical}[kind].append(column)
+        self.numeric_sources, self.datetime_sources, self.categorical_columns = numeric, datetimes, categorical
+
+    # -- fitting -------------------------------------------------------------------------------
+    def fit(self, raw: TabularTable) -> None:
+        if len(raw) < 2:
+            raise InvalidDataError(
+                f"Fitting the tabular preprocessing needs at least 2 rows, got {len(raw)}: scaling and "
+                "self-supervised training compare rows. Pass more training rows."
+            )
+        names = self.numeric_names
+        empty = [names[j] for j in range(raw.numeric.shape[1]) if np.isnan(raw.numeric[:, j]).all()]
+        empty += [column for column, keys in zip(self.categorical_columns, raw.categorical) if keys.isna().all()]
+        if empty:
+            raise InvalidDataError(f"Columns {empty} are missing (NaN) in every training row; drop them.")
+        if self.options.scaling == "minmax":
+            low, high = np.nanmin(raw.numeric, axis=0), np.nanmax(raw.numeric, axis=0)
+            self.offset, spread = low, high - low
+        else:
+            self.offset, spread = np.nanmean(raw.numeric, axis=0), np.nanstd(raw.numeric, axis=0)
+        self.scale = np.where(spread > 0, spread, 1.0)
+        self.vocabularies = [sorted(keys.dropna().unique().tolist()) for keys in raw.categorical]
+        self.fitted = True
+
+    @property
+    def numeric_names(self) -> list[str]:
+        """Names of the numeric features, datetime parts included, in batch order."""
+        return [*self.numeric_sources, *(f"{c}.{part}" for c in self.datetime_sources for part in DATETIME_PARTS)]
+
+    def transform(self, raw: TabularTable) -> tuple[torch.Tensor, torch.Tensor]:
+        """Scaled numeric (N, n_num) float32 with NaN where missing, and categorical codes (N, n_cat) int64."""
+        if not self.fitted:
+            raise InvalidDataError("The tabular preprocessing is not fitted yet: call fit(raw) on training rows first.")
+        numeric = ((raw.numeric - self.offset) / self.scale).astype(np.float32)
+        codes = np.zeros((len(raw), len(self.vocabularies)), dtype=np.int64)
+        for j, (keys, vocabulary) in enumerate(zip(raw.categorical, self.vocabularies)):
+            found = pd.Index(vocabulary, dtype="str").get_indexer(keys).astype(np.int64)
+            codes[:, j] = np.where(keys.isna().to_numpy(), MISSING_CODE, np.where(found < 0, UNKNOWN_CODE, found + FIRST_CATEGORY_CODE))
+        return torch.from_numpy(numeric), torch.from_numpy(codes)
+
+    def dataset(self, raw: TabularTable) -> Dataset:
+        return TensorDataset(*self.transform(raw))
+
+    def collate(self, items: list[tuple[torch.Tensor, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        numeric, categorical = zip(*items)
+        return {"numeric": torch.stack(numeric), "categorical": torch.stack(categorical)}
+
+    def input_spec(self) -> dict[str, Any]:
+        """``n_numeric`` and the categorical cardinalities, missing and unknown tokens included."""
+        return {
+            "n_numeric": len(self.offset),
+            "categorical_cardinalities": [len(v) + FIRST_CATEGORY_CODE for v in self.vocabularies],
+        }
+
+    # -- state ---------------------------------------------------------------------------------
+    def state_dict(self) -> PreprocessingState:
+        return {
+            "numeric_sources": self.numeric_sources,
+            "datetime_sources": self.datetime_sources,
+            "categorical_columns": self.categorical_columns,
+            "offset": np.asarray(self.offset, dtype=np.float64),
+            "scale": np.asarray(self.scale, dtype=np.float64),
+            "vocabularies": self.vocabularies,
+        }
+
+    def load_state_dict(self, state: PreprocessingState) -> None:
+        self.numeric_sources = list(state["numeric_sources"])
+        self.datetime_sources = list(state["datetime_sources"])
+        self.categorical_columns = list(state["categorical_columns"])
+        self.offset = np.asarray(state["offset"], dtype=np.float64).reshape(-1)
+        self.scale = np.asarray(state["scale"], dtype=np.float64).reshape(-1)
+        self.vocabularies = [list(v) for v in state["vocabularies"]]
+        self.fitted = True
+
+    # -- extras --------------------------------------------------------------------------------
+    def example(self) -> pd.DataFrame:
+        """48 rows: two numeric columns (one with gaps), two categorical (one with gaps), a label."""
+        rng = np.random.default_rng(0)
+        group = rng.integers(0, 2, 48)
+        income = rng.normal(30 + 20 * group, 5).round(1)
+        income[::11] = np.nan
+        city = pd.Series(rng.choice(["Lyon", "Oslo", "Pune"], 48), dtype="str")
+        city[::13] = None
+        return pd.DataFrame(
+            {
+                "age": rng.integers(18, 80, 48),
+                "income": income,
+                "city": city,
+                "member": rng.random(48) < 0.3 + 0.4 * group,
+                "label": group,
+            }
+        )
+
+    def labels(self, raw: TabularTable) -> np.ndarray | None:
+        return raw.labels
+
+    def baseline_features(self, raw: TabularTable) -> np.ndarray:
+        """Scaled numerics (missing -> 0) with missing indicators, and one-hot categorical codes."""
+        numeric, codes = self.transform(raw)
+        missing = torch.isnan(numeric)
+        one_hot = [np.eye(len(v) + FIRST_CATEGORY_CODE, dtype=np.float32)[codes[:, j].numpy()] for j, v in enumerate(self.vocabularies)]
+        parts = [torch.nan_to_num(numeric, nan=0.0).numpy(), missing.float().numpy()[:, missing.any(dim=0).numpy()], *one_hot]
+        return np.concatenate(parts, axis=1)
+
+
+def _read(source: Any) -> pd.DataFrame:
+    """A DataFrame from a DataFrame (copied, never mutated) or a ``.csv``/``.csv.gz``/``.parquet`` path."""
+    if isinstance(source, pd.DataFrame):
+        return source.copy()
+    if isinstance(source, str | Path):
+        path = Path(source)
+        name = path.name.lower()
+        if not path.exists():
+            raise InvalidDataError(f"Table file {str(path)!r} does not exist.")
+        if name.endswith((".csv", ".csv.gz")):
+            return pd.read_csv(path)
+        if name.endswith((".parquet", ".pq")):
+            return pd.read_parquet(path)
+        raise InvalidDataError(f"Cannot read a table from {str(path)!r}: use a .csv, .csv.gz or .parquet file.")
+    raise InvalidDataError(f"tabular cannot read a {type(source).__name__}. Pass a pandas DataFrame or a CSV/Parquet path.")
+
+
+def _is_datetime(series: pd.Series) -> bool:
+    return pd.api.types.is_datetime64_any_dtype(series)
+
+
+def _infer_kind(series: pd.Series, column: str) -> str:
+    """``"numeric"``, ``"datetime"`` or ``"categorical"`` from the dtype; other dtypes are an error."""
+    if pd.api.types.is_bool_dtype(series) or isinstance(series.dtype, pd.CategoricalDtype):
+        return "categorical"
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_complex_dtype(series):
+        return "numeric"
+    if _is_datetime(series):
+        return "datetime"
+    if pd.api.types.is_string_dtype(series) or series.dtype == object:
+        return "categorical"  # an object column mixing value types is refused when it is read
+    raise InvalidDataError(
+        f"Column {column!r} has dtype {series.dtype}, which tabular does not read. Convert it to numbers or "
+        "strings, or drop it."
+    )
+
+
+def _check_single_type(series: pd.Series, column: str) -> None:
+    """Raise when an object column mixes value types (e.g. numbers and strings)."""
+    kinds = {_value_kind(v) for v in series.dropna().unique()}
+    if len(kinds) > 1:
+        raise InvalidDataError(
+            f"Column {column!r} mixes value types {sorted(kinds)}. Convert it to one type (e.g. "
+            f"df[{column!r}].astype(str) for a categorical column) or name it in data.numeric_columns after cleaning."
+        )
+
+
+def _value_kind(value: Any) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    if isinstance(value, int | float | np.number):
+        return "number"
+    return type(value).__name__
+
+
+def _numeric_values(series: pd.Series, column: str) -> np.ndarray:
+    """Float64 values (NaN = missing); non-numbers and infinite values are errors."""
+    try:
+        values = pd.to_numeric(series, errors="raise").to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+    except (ValueError, TypeError) as exc:
+        raise InvalidDataError(
+            f"Column {column!r} is numeric in this run but holds values that are not numbers ({exc}). "
+            "Clean the column, or treat it as categorical (data.categorical_columns)."
+        ) from exc
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise NonFiniteDataError(
+            f"Column {column!r} holds {int(infinite.sum())} infinite values (first rows: "
+            f"{np.flatnonzero(infinite)[:5].tolist()}). Replace them with NaN (missing) or a finite value."
+        )
+    return values
+
+
+def _datetime_parts(series: pd.Series, column: str) -> list[np.ndarray]:
+    """Year, month and day of a datetime column as float64 (NaN where missing)."""
+    if not _is_datetime(series):
+        raise InvalidDataError(f"Column {column!r} was a datetime column in training but has dtype {series.dtype} here.")
+    return [getattr(series.dt, part).to_numpy(dtype=np.float64, na_value=np.nan) for part in DATETIME_PARTS]
+
+
+def _category_keys(series: pd.Series, column: str) -> pd.Series:
+    """The values as canonical strings (``1``, ``1.0`` and ``True`` stay distinct from ``"1.5"``), NA where missing."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        series = series.astype(object)
+    if series.dtype == object:
+        _check_single_type(series, column)
+    uniques = series.dropna().unique()
+    mapping = {value: _canonical(value) for value in uniques}
+    return series.map(mapping).astype("str").where(series.notna())
+
+
+def _canonical(value: Any) -> str:
+    """Integral floats as integers, so an int column read as float (because of NaN) keeps its keys."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    return str(value)

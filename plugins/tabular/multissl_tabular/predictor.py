@@ -1,0 +1,50 @@
+"""T-JEPA's predictor: context latents + mask tokens at target positions -> predicted target latents."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from multissl.methods.components import build_encoder
+from multissl.encoders.positional import sinusoidal_positions
+from multissl_tabular.row_encoder import truncated_normal_linears
+
+
+class LatentPredictor(nn.Module):
+    """I-JEPA-style predictor (Assran et al. 2023) as in T-JEPA (Thimonier et al. 2025).
+
+    For each target set, the sequence ``[z_ctx + PE(ctx positions), m + PE(target positions)]`` (``m`` a
+    learned mask token) goes through ``Linear(dim -> predictor_dim)``, a pre-norm Transformer with a
+    final LayerNorm, and ``Linear(predictor_dim -> dim)`` at the target slots. Positions are fixed
+    sinusoids over the row's token indices. All target sets are one batched pass.
+    """
+
+    def __init__(
+        self, dim: int, n_positions: int, predictor_dim: int, num_layers: int, num_heads: int, ffn_dim: int,
+        dropout: float, init_std: float = 0.02,
+    ):
+        super().__init__()
+        self.mask_token = nn.Parameter(torch.zeros(dim))
+        nn.init.trunc_normal_(self.mask_token, std=init_std, a=-2 * init_std, b=2 * init_std)
+        self.register_buffer("positions", sinusoidal_positions(n_positions, dim, base=100.0), persistent=False)
+        self.transformer = build_encoder(
+            "transformer",
+            {"input_dim": dim},
+            {
+                "d_model": predictor_dim, "num_layers": num_layers, "num_heads": num_heads, "ffn_dim": ffn_dim,
+                "dropout": dropout, "activation": "relu", "norm_first": True, "positional": None,
+            },
+        )
+        self.output = nn.Linear(predictor_dim, dim)
+        truncated_normal_linears(self, init_std)
+
+    def forward(self, context: Tensor, context_positions: Tensor, target_positions: Tensor) -> Tensor:
+        """``context`` (N, K, D) at token indices ``context_positions`` (N, K); ``target_positions``
+        (N, M, T) token indices -> predictions (N, M, T, D)."""
+        n, k, dim = context.shape
+        _, m, t = target_positions.shape
+        context = (context + self.positions[context_positions]).unsqueeze(1).expand(n, m, k, dim)
+        queries = self.mask_token + self.positions[target_positions]
+        sequence = torch.cat([context, queries], dim=2).reshape(n * m, k + t, dim)
+        predicted = self.output(self.transformer(sequence)[:, k:])
+        return predicted.view(n, m, t, dim)

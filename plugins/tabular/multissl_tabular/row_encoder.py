@@ -1,0 +1,75 @@
+"""A table row as tokens through a Transformer: the backbone shared by T-JEPA and SCARF here."""
+
+from __future__ import annotations
+
+
+from torch import Tensor, nn
+
+from multissl.encoders.positional import sinusoidal_positions
+from multissl.methods.components import build_encoder
+from multissl_tabular.tokenizer import FeatureTokenizer
+
+
+class RowEncoder(nn.Module):
+    """``encode(tokenize(numeric, categorical) + PE, keep)``: the feature tokenizer, fixed sinusoidal
+    positions by column (so a subset of columns keeps its positions), then the core ``transformer``
+    encoder (post-norm, ReLU) over the kept tokens. Linear weights start from a truncated normal (std 0.02).
+    """
+
+    def __init__(
+        self,
+        n_numeric: int,
+        categorical_cardinalities: list[int],
+        dim: int,
+        num_layers: int,
+        num_heads: int,
+        ffn_dim: int,
+        dropout: float,
+        n_reg: int = 1,
+        init_std: float = 0.02,
+    ):
+        super().__init__()
+        self.tokenizer = FeatureTokenizer(n_numeric, categorical_cardinalities, dim, n_reg, init_std)
+        self.n_reg = n_reg
+        self.output_dim = dim
+        self.register_buffer("positions", sinusoidal_positions(n_reg + self.tokenizer.n_features, dim, base=100.0), persistent=False)
+        self.transformer = build_encoder(
+            "transformer",
+            {"input_dim": dim},
+            {
+                "d_model": dim, "num_layers": num_layers, "num_heads": num_heads, "ffn_dim": ffn_dim,
+                "dropout": dropout, "activation": "relu", "norm_first": False, "positional": None,
+            },
+        )
+        truncated_normal_linears(self.transformer, init_std)
+
+    @property
+    def n_features(self) -> int:
+        return self.tokenizer.n_features
+
+    def tokenize(self, numeric: Tensor, categorical: Tensor) -> Tensor:
+        """``(N, n_reg + F, dim)`` tokens, [REG] first, without positions."""
+        return self.tokenizer(numeric, categorical)
+
+    def encode(self, tokens: Tensor, keep: Tensor | None = None) -> Tensor:
+        """Outputs for the token indices ``keep`` (N, K) of each row (all tokens when None): ``(N, K, dim)``."""
+        hidden = tokens + self.positions
+        if keep is not None:
+            hidden = hidden.gather(1, keep.unsqueeze(-1).expand(-1, -1, hidden.shape[-1]))
+        return self.transformer(hidden)
+
+    def forward(self, numeric: Tensor, categorical: Tensor, keep: Tensor | None = None) -> Tensor:
+        return self.encode(self.tokenize(numeric, categorical), keep)
+
+    def embed(self, numeric: Tensor, categorical: Tensor) -> Tensor:
+        """Mean of the outputs over all tokens of the full row: ``(N, dim)``."""
+        return self(numeric, categorical).mean(dim=1)
+
+
+def truncated_normal_linears(module: nn.Module, std: float) -> None:
+    """Every ``nn.Linear`` in ``module``: weight ~ truncated N(0, std²) on [-2std, 2std], bias 0 (I-JEPA / T-JEPA init)."""
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear):
+            nn.init.trunc_normal_(layer.weight, std=std, a=-2 * std, b=2 * std)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
