@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +41,13 @@ class RunStateCallback(Callback):
         checkpoint[CHECKPOINT_KEY] = {"preprocessing": _arrays_to_tensors(self.preprocessing), "recipe": self.recipe}
 
 
-def build_trainer(recipe: Recipe, work_dir: Path, *, has_validation: bool, callbacks: list[Callback]) -> L.Trainer:
-    """A ``lightning.Trainer`` configured by ``recipe.trainer``, logging and checkpointing under ``work_dir``."""
+def build_trainer(
+    recipe: Recipe, work_dir: Path, *, has_validation: bool, callbacks: list[Callback], batches_per_epoch: int | None = None
+) -> L.Trainer:
+    """A ``lightning.Trainer`` configured by ``recipe.trainer``, logging and checkpointing under ``work_dir``.
+
+    ``log_every_n_steps`` is capped at ``batches_per_epoch`` so short epochs still log.
+    """
     options = recipe.trainer
     best = ModelCheckpoint(
         dirpath=work_dir / "checkpoints",
@@ -74,7 +80,7 @@ def build_trainer(recipe: Recipe, work_dir: Path, *, has_validation: bool, callb
         precision=options.precision,
         gradient_clip_val=options.gradient_clip_val,
         accumulate_grad_batches=options.accumulate_grad_batches,
-        log_every_n_steps=options.log_every_n_steps,
+        log_every_n_steps=max(1, min(options.log_every_n_steps, batches_per_epoch or options.log_every_n_steps)),
         enable_progress_bar=options.enable_progress_bar,
         enable_model_summary=False,
         deterministic=options.deterministic,
@@ -177,7 +183,7 @@ def fit(recipe: Recipe, method_cls: type, modality, raw, work_dir: Path) -> tupl
         )
     method = method_cls(recipe.method_options, modality.input_spec(), recipe.optimizer, recipe.seed)
     trainer = build_trainer(
-        recipe, work_dir, has_validation=val_loader is not None,
+        recipe, work_dir, has_validation=val_loader is not None, batches_per_epoch=len(train_loader),
         callbacks=[RunStateCallback(modality.state_dict(), recipe.to_dict())],
     )
     if "spawn" in str(recipe.trainer.strategy):
@@ -186,7 +192,10 @@ def fit(recipe: Recipe, method_cls: type, modality, raw, work_dir: Path) -> tupl
         torch.multiprocessing.set_sharing_strategy("file_system")
     started = time.perf_counter()
     try:
-        trainer.fit(method, train_loader, val_loader, ckpt_path=checkpoint_path)
+        with warnings.catch_warnings():
+            # every Method defines validation_step; without a held-out split that is expected, not a problem
+            warnings.filterwarnings("ignore", message=".*validation_step.*but have no `val_dataloader`.*")
+            trainer.fit(method, train_loader, val_loader, ckpt_path=checkpoint_path)
     except NonFiniteLossError as exc:
         last = work_dir / "checkpoints" / "last.ckpt"
         kept = f"The last good checkpoint is kept at {last}" if last.is_file() else "No checkpoint was written before it"
