@@ -232,7 +232,8 @@ def flat_overrides(raw: dict[str, Any], overrides: dict[str, Any], registry) -> 
     """``raw`` with keyword overrides of :func:`multissl.pretrain` placed in their sections.
 
     ``max_epochs=5`` goes to ``trainer``, ``batch_size`` to ``loader``, ``lr`` to ``optimizer``,
-    ``seed``/``output_dir``/``resume`` to the top level, and any other key to the method's options.
+    ``seed``/``output_dir``/``resume`` to the top level, a method option to ``method`` and a modality
+    option (``label_column``) to ``data``.
     Dotted keys (``trainer__devices`` or ``{"trainer.devices": 2}``) address a section explicitly.
     """
     raw = copy.deepcopy(raw)
@@ -248,6 +249,9 @@ def flat_overrides(raw: dict[str, Any], overrides: dict[str, Any], registry) -> 
     if isinstance(method_block.get("name"), str):
         config = registry.get("method", method_block["name"]).Config
         method_fields = {f.name for f in dataclasses.fields(config)}
+    data_fields: set[str] = set()
+    if isinstance(raw.get("modality"), str):
+        data_fields = {f.name for f in dataclasses.fields(registry.get("modality", raw["modality"]).Options)}
     top_level = ("seed", "output_dir", "resume", "evaluate")
     for key, value in overrides.items():
         dotted = key.replace("__", ".")
@@ -258,13 +262,15 @@ def flat_overrides(raw: dict[str, Any], overrides: dict[str, Any], registry) -> 
             raw[key] = value
         elif key in method_fields:
             method_block[key] = value
+        elif key in data_fields:
+            raw.setdefault("data", {})[key] = value
         else:
             section = next((s for s, names in sections.items() if key in names), None)
             if section is None:
-                allowed = sorted(set().union(*sections.values(), method_fields, top_level))
+                allowed = sorted(set().union(*sections.values(), method_fields, data_fields, top_level))
                 raise RecipeError(
-                    f"Unknown option {key!r}.{did_you_mean(key, allowed)} Options of this method and the "
-                    f"trainer, loader and optimizer: {', '.join(allowed)}. Use 'section.key' for anything else."
+                    f"Unknown option {key!r}.{did_you_mean(key, allowed)} Options of this method, this modality's "
+                    f"data and the trainer, loader and optimizer: {', '.join(allowed)}. Use 'section.key' for anything else."
                 )
             raw.setdefault(section, {})[key] = value
     return raw

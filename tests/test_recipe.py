@@ -68,6 +68,7 @@ def test_flat_keyword_overrides_find_their_section():
     assert raw["trainer"] == {"max_epochs": 2} and raw["loader"] == {"batch_size": 8}
     assert raw["optimizer"] == {"lr": 0.1} and raw["seed"] == 5
     assert raw["method"] == {"name": "simclr", "projector_dims": [8]}
+    assert recipes.flat_overrides(BASE, {"standardize": False}, registry())["data"]["standardize"] is False
     with pytest.raises(RecipeError, match=r"Unknown option 'max_epoch'. Did you mean 'max_epochs'"):
         recipes.flat_overrides(BASE, {"max_epoch": 2}, registry())
 
