@@ -215,7 +215,9 @@ def resolve(raw: dict[str, Any], registry) -> Recipe:
         method_options=method_options,
         trainer=build_options(TrainerOptions, raw.get("trainer"), "trainer"),
         loader=build_options(LoaderOptions, raw.get("loader"), "loader"),
-        optimizer=build_options(OptimizerOptions, raw.get("optimizer"), "optimizer"),
+        optimizer=build_options(
+            OptimizerOptions, {**entry.load().optimizer_defaults, **(raw.get("optimizer") or {})}, "optimizer"
+        ),
         evaluate=None if evaluate_block is None else build_options(EvaluateOptions, evaluate_block, "evaluate"),
         seed=seed,
         output_dir=None if raw.get("output_dir") is None else str(raw["output_dir"]),

@@ -83,3 +83,16 @@ def test_recipe_files_are_read_and_bad_yaml_is_explained(tmp_path):
         recipes.read_recipe(bad)
     with pytest.raises(RecipeError, match="does not exist"):
         recipes.read_recipe(tmp_path / "missing.yaml")
+
+
+def test_method_optimizer_defaults_sit_under_the_recipe(fresh_plugins):
+    from multissl.methods.two_view import SimCLR
+
+    class SlowSimCLR(SimCLR):
+        optimizer_defaults = {"lr": 3.66e-4, "warmup_fraction": 0.1}
+
+    fresh_plugins.registry().add_method("slow_simclr", SlowSimCLR, modalities=["vectors"])
+    recipe = recipes.resolve({**BASE, "method": "slow_simclr"}, fresh_plugins.registry())
+    assert recipe.optimizer.lr == 3.66e-4 and recipe.optimizer.warmup_fraction == 0.1
+    recipe = recipes.resolve({**BASE, "method": "slow_simclr", "optimizer": {"lr": 0.01}}, fresh_plugins.registry())
+    assert recipe.optimizer.lr == 0.01 and recipe.optimizer.warmup_fraction == 0.1

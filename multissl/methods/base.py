@@ -27,6 +27,8 @@ class Method(L.LightningModule):
     """Views + encoder + heads + objective. ``Config`` is the dataclass of the method's recipe options."""
 
     Config: ClassVar[type] = NoConfig
+    optimizer_defaults: ClassVar[dict[str, Any]] = {}
+    """The method's own optimizer settings (e.g. its paper's lr), under the recipe's ``optimizer`` block."""
     ssl_weight: float = 1.0
 
     def __init__(self, config: Any, input_spec: dict[str, Any], optimizer: OptimizerOptions | None = None, seed: int = 0):
