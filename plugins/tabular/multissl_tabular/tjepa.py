@@ -48,6 +48,8 @@ class TJEPA(Method):
     """
 
     Config = TJEPAConfig
+    # the reference: AdamW lr 3.66e-4, 10 warm-up epochs out of 300, then cosine
+    optimizer_defaults = {"lr": 3.66e-4, "warmup_fraction": 10 / 300, "schedule": "cosine"}
 
     def __init__(self, config: TJEPAConfig, input_spec: dict[str, Any], optimizer=None, seed: int = 0):
         super().__init__(config, input_spec, optimizer, seed)
