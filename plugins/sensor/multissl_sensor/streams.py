@@ -1,0 +1,142 @@
+"""Reading synchronised multi-device streams from what users hold into one validated container.
+
+Accepted: a dict ``{device: (T, C) array}`` (a value may also be ``{"data": array, "sample_rate": hz}``),
+optionally with a label array under the label key; a long pandas DataFrame with a device column
+(rows of each device in time order, the remaining numeric columns are channels); a ``.npz`` file of
+per-device arrays; a ``.mat`` file holding either per-device arrays or one ``data`` (T, D*C) array
+split into equal blocks of ``channels_per_device`` (the ActRecTut layout).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from multissl.errors import EmptyDataError, InvalidDataError
+
+
+@dataclasses.dataclass
+class SensorStreams:
+    """Synchronised streams ``values`` (D, T, C) float32 (NaN marks gaps), per-sample ``labels`` (T,) or None,
+    and where each recording begins along T (windows never cross a recording boundary)."""
+
+    values: np.ndarray
+    labels: np.ndarray | None
+    devices: list[str]
+    recording_starts: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+
+
+def concatenate(recordings: list[SensorStreams]) -> SensorStreams:
+    """Several recordings (e.g. subjects) of the same devices and channels as one :class:`SensorStreams`."""
+    first = recordings[0]
+    for other in recordings[1:]:
+        if other.devices != first.devices or other.values.shape[2] != first.values.shape[2]:
+            raise InvalidDataError(
+                f"Every recording must hold the same devices and channels: {first.devices} with {first.values.shape[2]} "
+                f"channels, then {other.devices} with {other.values.shape[2]}."
+            )
+    if len({r.labels is None for r in recordings}) != 1:
+        raise InvalidDataError("Some recordings carry labels and others do not; label all of them or none.")
+    lengths = [r.values.shape[1] for r in recordings]
+    return SensorStreams(
+        np.concatenate([r.values for r in recordings], axis=1),
+        None if first.labels is None else np.concatenate([r.labels for r in recordings]),
+        list(first.devices),
+        np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64),
+    )
+
+
+def read_streams(source: Any, *, label_key: str | None, device_column: str, channels_per_device: int | None,
+                 sample_rate: float) -> SensorStreams:
+    """Validated :class:`SensorStreams` from ``source``; raises ``multissl.errors`` on bad input."""
+    if isinstance(source, str | Path):
+        source = _read_file(Path(source), label_key, channels_per_device)
+    if isinstance(source, pd.DataFrame):
+        source = _from_frame(source, label_key, device_column)
+    if not isinstance(source, dict):
+        raise InvalidDataError(
+            f"sensor cannot read a {type(source).__name__}. Pass a dict {{device: (T, C) array}}, a long DataFrame "
+            f"with a {device_column!r} column, or a .npz/.mat file."
+        )
+    source = dict(source)
+    labels = source.pop(label_key, None) if label_key is not None else None
+    if not source:
+        raise EmptyDataError("sensor data holds no device streams.")
+    arrays = {str(name): _device_array(name, stream, sample_rate) for name, stream in source.items()}
+    lengths = {name: len(a) for name, a in arrays.items()}
+    if len(set(lengths.values())) != 1:
+        raise InvalidDataError(
+            f"Device streams must be synchronised (equal length), got lengths {lengths}. Resample or trim them to a common clock."
+        )
+    widths = {name: a.shape[1] for name, a in arrays.items()}
+    if len(set(widths.values())) != 1:
+        raise InvalidDataError(
+            f"Every device must carry the same channels, got channel counts {widths}. A device with missing channels "
+            "cannot share the encoder: drop that device or fill its channels."
+        )
+    values = np.stack(list(arrays.values()))
+    if labels is not None:
+        labels = np.asarray(labels).reshape(-1)
+        if len(labels) != values.shape[1]:
+            raise InvalidDataError(f"labels hold {len(labels)} samples but the streams hold {values.shape[1]}.")
+    if np.isinf(values).any():
+        raise InvalidDataError("sensor streams hold infinite values; only NaN is accepted, as a gap marker.")
+    return SensorStreams(values, labels, list(arrays))
+
+
+def _device_array(name: Any, stream: Any, sample_rate: float) -> np.ndarray:
+    if isinstance(stream, dict):
+        rate = stream.get("sample_rate", sample_rate)
+        if float(rate) != float(sample_rate):
+            raise InvalidDataError(
+                f"Device {name!r} is sampled at {rate} Hz but data.sample_rate is {sample_rate} Hz. "
+                "Resample every device to one rate first."
+            )
+        stream = stream["data"]
+    array = np.asarray(stream, dtype=np.float32)
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2 or array.size == 0:
+        raise InvalidDataError(f"Device {name!r} must be a non-empty (T, C) array, got shape {array.shape}.")
+    return array
+
+
+def _from_frame(frame: pd.DataFrame, label_key: str | None, device_column: str) -> dict[str, Any]:
+    if device_column not in frame.columns:
+        raise InvalidDataError(f"A long sensor DataFrame needs a {device_column!r} column; it has {list(frame.columns)}.")
+    channels = [c for c in frame.columns if c not in (device_column, label_key)]
+    streams: dict[str, Any] = {}
+    for device, rows in frame.groupby(device_column, sort=False):
+        streams[str(device)] = rows[channels].to_numpy(dtype=np.float32)
+        if label_key in frame.columns and label_key not in streams:
+            streams[label_key] = rows[label_key].to_numpy()
+    return streams
+
+
+def _read_file(path: Path, label_key: str | None, channels_per_device: int | None) -> dict[str, Any]:
+    if not path.exists():
+        raise InvalidDataError(f"Sensor file {str(path)!r} does not exist.")
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+    elif suffix == ".mat":
+        from scipy.io import loadmat
+
+        arrays = {k: v for k, v in loadmat(path).items() if not k.startswith("__")}
+    else:
+        raise InvalidDataError(f"sensor reads .npz and .mat files, got {str(path)!r}.")
+    if set(arrays) - {label_key} == {"data"}:
+        data = arrays.pop("data")
+        if channels_per_device is None or data.shape[1] % channels_per_device:
+            raise InvalidDataError(
+                f"{path.name} holds one 'data' array of shape {data.shape}; set data.channels_per_device to a divisor "
+                f"of {data.shape[1]} to split it into devices."
+            )
+        blocks = np.split(data, data.shape[1] // channels_per_device, axis=1)
+        arrays.update({f"device{i}": block for i, block in enumerate(blocks)})
+    return arrays

@@ -1,0 +1,110 @@
+"""The sensor modality: windowing, labels by majority, normalisation round trip, input forms, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from multissl_sensor.modality import Sensor, SensorOptions
+from multissl_sensor.windows import majority_labels, window_starts
+
+from multissl.errors import EmptyDataError, InvalidDataError
+
+
+def _streams(length=100, devices=2, channels=5, seed=0):
+    rng = np.random.default_rng(seed)
+    return {f"d{i}": rng.normal(loc=i, scale=i + 1, size=(length, channels)).astype(np.float32) for i in range(devices)}
+
+
+def test_windows_start_every_stride_and_cover_the_same_span_on_every_device():
+    source = _streams(length=100)
+    modality = Sensor(SensorOptions(window=20, stride=10))
+    raw = modality.load(source)
+    modality.fit(raw)
+    dataset = modality.dataset(raw)
+    assert len(dataset) == 9
+    batch = modality.collate([dataset[i] for i in range(len(dataset))])
+    assert batch["devices"].shape == (9, 2, 20, 5) and batch["x"].shape == (9, 20, 5)
+    expected = (source["d1"][30:50] - modality.mean[1]) / modality.scale[1]
+    np.testing.assert_allclose(batch["devices"][3, 1].numpy(), expected, rtol=1e-6)
+
+
+def test_labels_per_window_by_majority_with_ties_to_the_smallest():
+    labels = np.array([1, 1, 2, 2, 2, 3, 3, 3, 3, 1])
+    np.testing.assert_array_equal(majority_labels(labels, np.array([0, 2, 5, 6]), 4), [1, 2, 3, 3])
+    np.testing.assert_array_equal(majority_labels(np.array(["b", "a", "a", "b"]), np.array([0]), 4), ["a"])
+
+
+def test_windows_touching_a_gap_are_dropped_and_counted():
+    values = np.zeros((2, 50, 3), dtype=np.float32)
+    values[1, 25, 2] = np.nan
+    starts, dropped = window_starts(values, 10, 5)
+    np.testing.assert_array_equal(starts, [0, 5, 10, 15, 30, 35, 40])  # 20 and 25 cover sample 25
+    assert dropped == 2
+
+
+def test_normalisation_is_fitted_on_training_data_and_survives_a_state_round_trip():
+    train, test = _streams(seed=0), _streams(seed=1)
+    modality = Sensor(SensorOptions(window=20, stride=20))
+    modality.fit(modality.load(train))
+    np.testing.assert_allclose(modality.mean, [train["d0"].mean(0), train["d1"].mean(0)], rtol=1e-5)
+    restored = Sensor(SensorOptions(window=20, stride=20))
+    restored.load_state_dict(modality.state_dict())
+    np.testing.assert_array_equal(restored.transform(restored.load(test)), modality.transform(modality.load(test)))
+
+
+def test_long_dataframe_and_npz_give_the_dict_streams(tmp_path):
+    source = _streams(length=40)
+    labels = np.arange(40) % 3
+    frame = pd.concat(
+        [pd.DataFrame(v, columns=[f"c{j}" for j in range(5)]).assign(device=k, labels=labels) for k, v in source.items()]
+    )
+    np.savez(tmp_path / "s.npz", **source, labels=labels)
+    modality = Sensor(SensorOptions(window=10, stride=10))
+    expected = modality.load({**source, "labels": labels})
+    for form in (frame, tmp_path / "s.npz"):
+        raw = modality.load(form)
+        assert raw.devices == ["d0", "d1"]
+        np.testing.assert_array_equal(raw.values, expected.values)
+        np.testing.assert_array_equal(raw.labels, labels)
+
+
+def test_anchor_and_device_selection():
+    modality = Sensor(SensorOptions(window=20, stride=20, devices=["d2", "d0"], anchor="d0"))
+    raw = modality.load(_streams(devices=3))
+    modality.fit(raw)
+    batch = modality.collate([modality.dataset(raw)[0]])
+    assert raw.devices == ["d2", "d0"]
+    assert int(batch["anchor"][0]) == 1
+    assert (batch["x"] == batch["devices"][:, 1]).all()
+
+
+@pytest.mark.parametrize(
+    ("source", "match"),
+    [
+        ({"a": np.zeros((50, 3)), "b": np.zeros((40, 3))}, "equal length"),
+        ({"a": np.zeros((50, 3)), "b": np.zeros((50, 2))}, "missing channels"),
+        ({"a": np.zeros((50, 3)), "b": {"data": np.zeros((50, 3)), "sample_rate": 50}}, "sampled at 50"),
+        ({"a": np.zeros((10, 3)), "b": np.zeros((10, 3))}, "window is 20"),
+        ({"a": np.full((50, 3), np.nan), "b": np.zeros((50, 3))}, "touches a NaN gap"),
+        ({"a": np.zeros((50, 3)), "b": np.full((50, 3), np.inf)}, "infinite"),
+        ({"labels": np.zeros(50)}, "no device"),
+    ],
+)
+def test_bad_input_raises_a_clear_error(source, match):
+    with pytest.raises((InvalidDataError, EmptyDataError), match=match):
+        Sensor(SensorOptions(window=20, stride=10)).load(source)
+
+
+def test_windows_never_cross_from_one_recording_to_the_next():
+    first, second = _streams(length=45, seed=0), _streams(length=30, seed=1)
+    first["labels"], second["labels"] = np.zeros(45), np.ones(30)
+    modality = Sensor(SensorOptions(window=20, stride=10))
+    raw = modality.load([first, second])
+    np.testing.assert_array_equal(raw.recording_starts, [0, 45])
+    modality.fit(raw)
+    dataset = modality.dataset(raw)
+    np.testing.assert_array_equal(dataset.starts, [0, 10, 20, 45, 55])
+    np.testing.assert_array_equal(modality.labels(raw), [0, 0, 0, 1, 1])
+    with pytest.raises(InvalidDataError, match="same devices and channels"):
+        Sensor(SensorOptions(window=20, stride=10)).load([first, _streams(length=30, channels=3)])

@@ -1,0 +1,38 @@
+"""Sensor augmentations: shapes, purity, seeding and what each one preserves."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from multissl_sensor.views.jitter import Jitter
+from multissl_sensor.views.permutation import TimePermutation
+from multissl_sensor.views.rotation import Rotation, random_rotations
+from multissl_sensor.views.scaling import Scaling
+
+
+@pytest.mark.parametrize("view", [Jitter(0.1), Scaling(0.2), Rotation([[0, 1, 2]]), TimePermutation(4)])
+def test_views_are_pure_seeded_and_change_the_data(view):
+    x = torch.randn(6, 30, 5)
+    before = x.clone()
+    first = view(x, torch.Generator().manual_seed(1)).data
+    again = view(x, torch.Generator().manual_seed(1)).data
+    assert torch.equal(x, before) and torch.equal(first, again)
+    assert first.shape == x.shape and not torch.equal(first, x)
+
+
+def test_rotation_keeps_the_norm_of_each_triple_and_leaves_other_channels():
+    x = torch.randn(4, 10, 5)
+    out = Rotation().make_view(x, torch.Generator().manual_seed(0), torch.ones(4, 10, dtype=torch.bool)).data
+    torch.testing.assert_close(out[..., :3].norm(dim=-1), x[..., :3].norm(dim=-1))
+    assert torch.equal(out[..., 3:], x[..., 3:])
+    rotations = random_rotations(8, torch.Generator().manual_seed(0), torch.device("cpu"), torch.float64)
+    torch.testing.assert_close(rotations @ rotations.transpose(1, 2), torch.eye(3, dtype=torch.float64).expand(8, 3, 3))
+    torch.testing.assert_close(torch.linalg.det(rotations), torch.ones(8, dtype=torch.float64))
+
+
+def test_time_permutation_reorders_whole_segments_and_keeps_the_tail():
+    x = torch.arange(10.0).view(1, 10, 1).expand(3, 10, 2)
+    out = TimePermutation(3).make_view(x, torch.Generator().manual_seed(0), torch.ones(3, 10, dtype=torch.bool)).data
+    for row in out[..., 0]:
+        segments = sorted(row[:9].view(3, 3).tolist())
+        assert segments == [[0, 1, 2], [3, 4, 5], [6, 7, 8]] and row[9] == 9
