@@ -1,7 +1,8 @@
-"""Entry point of multissl-graph. Registers nothing yet: the modality and methods arrive with their issue.
+"""Entry point of multissl-graph: modality ``graph``, encoders ``gcn``/``gat``/``graphsage``, method
+``selftask`` and each finished SelfTask task under its own name.
 
-Keep this module light: register components as lazy `"module:attribute"` strings so that
-`multissl plugins` never imports torch.
+Keep this module light: components are registered as lazy ``"module:attribute"`` strings so that
+``multissl plugins`` never imports torch.
 """
 
 from __future__ import annotations
@@ -11,4 +12,15 @@ from multissl import hookimpl
 
 @hookimpl
 def multissl_register(registry) -> None:
-    """Components of multissl-graph (none yet)."""
+    """Components of multissl-graph."""
+    registry.add_modality("graph", "multissl_graph.modality:Graph", summary="one attributed graph (PyG Data or edge list + features), full batch")
+    registry.add_encoder("gcn", "multissl_graph.encoders:GCNEncoder", summary="graph convolution network (Kipf & Welling)")
+    registry.add_encoder("gat", "multissl_graph.encoders:GATEncoder", summary="graph attention network, one head")
+    registry.add_encoder("graphsage", "multissl_graph.encoders:SAGEEncoder", summary="GraphSAGE, mean aggregator")
+    registry.add_method("selftask", "multissl_graph.selftask:SelfTask", modalities=["graph"], summary="SelfTask: GNN + graph pretext task (option task)")
+    for name, cls, summary in [
+        ("pairwise_distance", "PairwiseDistanceSelfTask", "SelfTask, shortest-path class of node pairs"),
+        ("node_property", "NodePropertySelfTask", "SelfTask, degree class of nodes"),
+        ("edge_mask", "EdgeMaskSelfTask", "SelfTask, masked edges versus non-edges"),
+    ]:
+        registry.add_method(name, f"multissl_graph.selftask:{cls}", modalities=["graph"], summary=summary)

@@ -1,0 +1,48 @@
+"""Cora from the shared datasets (skipped when they are absent): preprocessing and task targets at full size."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from multissl_graph.modality import Graph
+from multissl_graph.selftask import SelfTask, SelfTaskConfig
+
+REPO = Path(__file__).resolve().parents[3]
+CANDIDATES = [REPO / "shared" / "datasets" / "graph" / "Cora" / "raw", REPO.parent / "shared" / "datasets" / "graph" / "Cora" / "raw"]
+CORA_RAW = next((path for path in CANDIDATES if path.exists()), CANDIDATES[-1])
+
+
+@pytest.fixture(scope="module")
+def cora(tmp_path_factory):
+    if not CORA_RAW.exists():
+        pytest.skip(f"the shared Cora files are not at {CORA_RAW}")
+    from torch_geometric.datasets import Planetoid
+
+    root = tmp_path_factory.mktemp("planetoid")
+    shutil.copytree(CORA_RAW, root / "Cora" / "raw")
+    return Planetoid(str(root), "Cora")[0]
+
+
+def test_cora_preprocesses_to_the_public_split(cora):
+    modality = Graph()
+    raw = modality.load(cora)
+    modality.fit(raw)
+    batch = modality.transform(raw)
+    assert modality.input_spec() == {"input_dim": 1433, "num_classes": 7}
+    assert batch["edge_index"].shape == (2, 10556)
+    assert int(batch["train_mask"].sum()) == 140
+    nonzero = batch["x"].sum(dim=1) > 0
+    torch.testing.assert_close(batch["x"].sum(dim=1)[nonzero], torch.ones(int(nonzero.sum())))
+
+
+def test_one_joint_pairwise_distance_step_on_cora(cora):
+    modality = Graph()
+    raw = modality.load(cora)
+    modality.fit(raw)
+    batch = modality.transform(raw)
+    method = SelfTask(SelfTaskConfig(task="pairwise_distance"), modality.input_spec())
+    loss, logs = method._total_loss(batch)
+    loss.backward()
+    assert torch.isfinite(loss) and {"ssl/pairwise_distance", "supervised/nll"} <= set(logs)
