@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from multissl.errors import EmptyDataError, NonFiniteDataError
 
@@ -19,3 +20,10 @@ def check_finite_array(values: np.ndarray, what: str) -> None:
                 f"{what} holds {int(np.isnan(values).sum())} NaN and {int(np.isinf(values).sum())} infinite "
                 f"values in {len(rows)} rows (first rows: {rows[:5].tolist()}). Impute or drop them first."
             )
+
+
+def check_finite_tensor(values: torch.Tensor, what: str) -> None:
+    """Raise :class:`NonFiniteDataError` naming how many entries of ``values`` are NaN or infinite (on its device)."""
+    finite = torch.isfinite(values)
+    if not bool(finite.all()):
+        raise NonFiniteDataError(f"{what} hold {int((~finite).sum())} NaN or infinite values; impute or drop them first.")

@@ -21,6 +21,21 @@ from multissl.errors import InvalidDataError, RecipeError, RunDirectoryError
 from multissl.plugins import plugin_reports, registry
 
 
+def embed_loaded(modality, method, raw: Any, batch_size: int = 1024) -> np.ndarray:
+    """(N, D) float32 embeddings of data ``modality`` already loaded, batched as in training, in input order."""
+    loader = modality.dataloader(
+        modality.dataset(raw), batch_size=batch_size, shuffle=False, drop_last=False, num_workers=0, seed=0
+    )
+    method.eval()
+    device = next(method.parameters(), torch.empty(0)).device
+    chunks = []
+    with torch.inference_mode():
+        for batch in loader:
+            batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+            chunks.append(method.embed(batch).float().cpu())
+    return torch.cat(chunks).numpy()
+
+
 class Run:
     """A trained method with the modality preprocessing it was trained with.
 
@@ -39,21 +54,7 @@ class Run:
 
     def embed(self, data: Any, *, batch_size: int = 1024) -> np.ndarray:
         """(N, D) float32 embeddings of ``data`` (any source the modality loads), in input order."""
-        return self._embed_raw(self.modality.load(data), batch_size)
-
-    def _embed_raw(self, raw: Any, batch_size: int = 1024) -> np.ndarray:
-        dataset = self.modality.dataset(raw)
-        loader = self.modality.dataloader(
-            dataset, batch_size=batch_size, shuffle=False, drop_last=False, num_workers=0, seed=0
-        )
-        self.method.eval()
-        device = next(self.method.parameters(), torch.empty(0)).device
-        chunks = []
-        with torch.inference_mode():
-            for batch in loader:
-                batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
-                chunks.append(self.method.embed(batch).float().cpu())
-        return torch.cat(chunks).numpy()
+        return embed_loaded(self.modality, self.method, self.modality.load(data), batch_size)
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Write the run directory atomically; an existing run is replaced only with ``overwrite=True``."""
@@ -192,7 +193,7 @@ def evaluate(
     label_values = modality.labels(raw) if isinstance(labels, str) or labels is None else np.asarray(labels)
     if label_values is None:
         raise InvalidDataError("evaluate needs labels: pass labels=<array> or the name of a label column.")
-    embeddings = Run(run.recipe, modality, run.method, {})._embed_raw(raw)
+    embeddings = embed_loaded(modality, run.method, raw)
     if len(label_values) != len(embeddings):
         raise InvalidDataError(f"Got {len(label_values)} labels for {len(embeddings)} samples; pass one label per sample.")
     return probe_report(

@@ -84,9 +84,9 @@ def _methods(args) -> int:
     from multissl.plugins import registry
 
     reg = registry()
+    if args.modality:
+        reg.entry("modality", args.modality)  # an unknown name raises with close matches
     entries = reg.methods_for(args.modality) if args.modality else reg.entries("method")
-    if args.modality and args.modality not in reg.names("modality"):
-        reg.entry("modality", args.modality)  # raises with close matches
     rows = [{"name": c.name, "modalities": list(c.modalities), "plugin": c.plugin, "summary": c.summary} for c in entries]
     if args.json:
         print(json.dumps(rows, indent=2))

@@ -129,7 +129,7 @@ def resolve_checkpoint(resume: str | None, output_dir: Path | None) -> Path | No
 
 def read_checkpoint_state(path: Path) -> dict[str, Any]:
     """The preprocessing state and recipe stored in a checkpoint by :class:`RunStateCallback`."""
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     if CHECKPOINT_KEY not in checkpoint:
         raise RunDirectoryError(f"{path} is not a multissl checkpoint (no {CHECKPOINT_KEY!r} entry).")
     state = checkpoint[CHECKPOINT_KEY]
@@ -148,7 +148,7 @@ def _arrays_to_tensors(value: Any) -> Any:
 
 def _tensors_to_arrays(value: Any) -> Any:
     if isinstance(value, torch.Tensor):
-        return value.numpy()
+        return value.numpy().copy()  # own memory: the checkpoint may be memory-mapped
     if isinstance(value, dict):
         return {k: _tensors_to_arrays(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -205,8 +205,9 @@ def fit(recipe: Recipe, method_cls: type, modality, raw, work_dir: Path) -> tupl
         ) from exc
     seconds = time.perf_counter() - started
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if torch.is_tensor(v) and v.numel() == 1}
-    # read progress from the last checkpoint: after ddp_spawn the main process's trainer has none
-    last = torch.load(work_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    # read progress from the last checkpoint (memory-mapped: the weights are not read), because
+    # after ddp_spawn the main process's trainer has none
+    last = torch.load(work_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True, mmap=True)
     metrics.update({"epochs": last["epoch"] + 1, "steps": last["global_step"], "fit_seconds": round(seconds, 3)})
     return method.cpu().eval(), metrics
 

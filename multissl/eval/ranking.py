@@ -9,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from multissl._validation import check_finite_tensor
 from multissl.errors import EmptyDataError, InvalidDataError, NonFiniteDataError, RecipeError
 
 
@@ -101,8 +102,7 @@ def _embedding_pair(user_embeddings: Any, item_embeddings: Any) -> tuple[torch.T
             raise InvalidDataError(f"{what} must be a non-empty 2-D (rows, dimensions) array, got shape {tuple(tensor.shape)}.")
         if tensor.dtype not in (torch.float32, torch.float64):
             tensor = tensor.float()
-        if not bool(torch.isfinite(tensor).all()):
-            raise NonFiniteDataError(f"{what} hold {int((~torch.isfinite(tensor)).sum())} NaN or infinite values.")
+        check_finite_tensor(tensor, what)
         tensors.append(tensor)
     users, items = tensors
     if users.shape[1] != items.shape[1]:

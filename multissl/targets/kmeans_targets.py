@@ -9,8 +9,8 @@ import numpy as np
 import torch
 from sklearn.cluster import MiniBatchKMeans
 
-from multissl._validation import check_finite_array
-from multissl.errors import EmptyDataError, InvalidDataError, NonFiniteDataError, RecipeError
+from multissl._validation import check_finite_array, check_finite_tensor
+from multissl.errors import EmptyDataError, InvalidDataError, RecipeError
 
 _SETTINGS = ("n_clusters", "batch_size", "n_init", "max_no_improvement", "max_iter", "fit_fraction", "min_fit_samples", "seed")
 
@@ -103,11 +103,7 @@ class KMeansTargets:
             values = torch.from_numpy(features)
         else:
             values = features.detach()
-            if values.numel() and not bool(torch.isfinite(values).all()):
-                raise NonFiniteDataError(
-                    f"KMeansTargets features hold {int((~torch.isfinite(values)).sum())} NaN or infinite values; "
-                    "impute or drop them first."
-                )
+            check_finite_tensor(values, "KMeansTargets features")
         dim = self._centers.shape[1]
         if values.dim() < 1 or values.shape[-1] != dim:
             raise InvalidDataError(
