@@ -2,9 +2,9 @@
 
 Per batch: the anchor device (fixed, or drawn at random); MMD between the anchor's and every other
 device's per-window accelerometer magnitude; the closest device is the positive, all others (the
-positive too) are negatives weighted by 1/MMD (the reference's ``closest_pos_all_neg``); one shared
-encoder embeds every device; :class:`DeviceContrastiveLoss` contrasts them. No projection head, as in
-the reference.
+positive too) are negatives weighted by 1/MMD (the reference's ``closest_pos_all_neg``), contrasted at
+other times of the batch (time-shuffled); one shared encoder embeds every device;
+:class:`DeviceContrastiveLoss` contrasts them. No projection head, as in the reference.
 """
 
 from __future__ import annotations
@@ -33,6 +33,10 @@ class ColloSSLConfig:
     accel_channels: list[int] = dataclasses.field(default_factory=lambda: [0, 1, 2])
     """Per-device channels whose Euclidean norm is the signal compared by MMD."""
     sigmas: list[float] = dataclasses.field(default_factory=lambda: list(COLLOSSL_SIGMAS))
+    negatives: str = "shuffled"
+    """"shuffled": per anchor, ``negative_samples`` windows of each negative device at other times (the
+    reference); "all": every other time of the batch."""
+    negative_samples: int = 1
 
 
 def select_devices(magnitude: torch.Tensor, anchor: int, sigmas: torch.Tensor) -> tuple[int, torch.Tensor, torch.Tensor]:
@@ -56,7 +60,7 @@ class ColloSSL(Method):
         if config.anchor not in ("fixed", "random"):
             raise RecipeError(f"collossl anchor must be 'fixed' or 'random', got {config.anchor!r}.")
         self.encoder = build_encoder(config.encoder, input_spec, config.encoder_options)
-        self.objective = DeviceContrastiveLoss(config.temperature)
+        self.objective = DeviceContrastiveLoss(config.temperature, config.negatives, config.negative_samples)
         self.register_buffer("sigmas", torch.tensor(config.sigmas, dtype=torch.float32), persistent=False)
 
     def ssl_loss(self, batch: dict[str, torch.Tensor]):
@@ -74,7 +78,10 @@ class ColloSSL(Method):
             magnitude = devices[..., self.config.accel_channels].norm(dim=-1).transpose(0, 1)
             positive, weights, mmd = select_devices(magnitude, anchor, self.sigmas.to(devices.dtype))
         embeddings = self.encoder.embed(devices.flatten(0, 1)).view(n, count, -1)
-        loss, logs = self.objective(embeddings[:, anchor], embeddings, positive=positive, negative_weights=weights)
+        loss, logs = self.objective(
+            embeddings[:, anchor], embeddings, positive=positive, negative_weights=weights,
+            generator=self.generator(devices.device),
+        )
         logs["positive_mmd"] = mmd[positive]
         return loss, logs
 

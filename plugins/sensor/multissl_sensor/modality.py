@@ -71,6 +71,7 @@ class Sensor(Modality):
             "encoder": "cnn1d",
             "views": SENSOR_VIEWS,
             "projector_dims": [256, 128],
+            "objective_options": {"temperature": 0.1},  # the SimCLR baseline of the ColloSSL reference (Tang et al. 2020)
         },
     }
 

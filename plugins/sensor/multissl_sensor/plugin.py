@@ -13,6 +13,7 @@ VIEWS = {
     "sensor_scaling": ("multissl_sensor.views.scaling:Scaling", "random gain per window and channel"),
     "sensor_rotation": ("multissl_sensor.views.rotation:Rotation", "random 3-D rotation of xyz channel triples"),
     "sensor_permutation": ("multissl_sensor.views.permutation:TimePermutation", "shuffled time segments"),
+    "sensor_time_warp": ("multissl_sensor.views.time_warp:TimeWarp", "smoothly varying playback speed"),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from multissl_sensor.modality import Sensor, SensorOptions
 from multissl_sensor.windows import majority_labels, window_starts
 
@@ -108,3 +109,17 @@ def test_windows_never_cross_from_one_recording_to_the_next():
     np.testing.assert_array_equal(modality.labels(raw), [0, 0, 0, 1, 1])
     with pytest.raises(InvalidDataError, match="same devices and channels"):
         Sensor(SensorOptions(window=20, stride=10)).load([first, _streams(length=30, channels=3)])
+
+
+def test_a_nan_run_drops_the_windows_it_touches_and_labels_stay_aligned():
+    source = _streams(length=200)
+    source["d1"][50:80, 1] = np.nan  # a 30-sample gap on one channel of one device
+    source["labels"] = np.repeat(np.arange(4), 50)
+    modality = Sensor(SensorOptions(window=20, stride=10))
+    raw = modality.load(source)
+    modality.fit(raw)
+    dataset = modality.dataset(raw)
+    assert modality.dropped_windows == 4  # windows starting at 40, 50, 60, 70 touch samples 50..79
+    assert len(dataset) == len(modality.labels(raw)) == 19 - 4
+    assert np.isfinite(modality.mean).all() and torch.isfinite(modality.transform(raw)[0]).all()
+    assert not any(40 <= s <= 70 for s in dataset.starts)

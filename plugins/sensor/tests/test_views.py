@@ -8,9 +8,12 @@ from multissl_sensor.views.jitter import Jitter
 from multissl_sensor.views.permutation import TimePermutation
 from multissl_sensor.views.rotation import Rotation, random_rotations
 from multissl_sensor.views.scaling import Scaling
+from multissl_sensor.views.time_warp import TimeWarp
+
+from multissl.errors import RecipeError
 
 
-@pytest.mark.parametrize("view", [Jitter(0.1), Scaling(0.2), Rotation([[0, 1, 2]]), TimePermutation(4)])
+@pytest.mark.parametrize("view", [Jitter(0.1), Scaling(0.2), Rotation([[0, 1, 2]]), TimePermutation(4), TimeWarp(0.2)])
 def test_views_are_pure_seeded_and_change_the_data(view):
     x = torch.randn(6, 30, 5)
     before = x.clone()
@@ -36,3 +39,16 @@ def test_time_permutation_reorders_whole_segments_and_keeps_the_tail():
     for row in out[..., 0]:
         segments = sorted(row[:9].view(3, 3).tolist())
         assert segments == [[0, 1, 2], [3, 4, 5], [6, 7, 8]] and row[9] == 9
+
+
+def test_time_warp_resamples_a_monotone_clock_that_keeps_both_ends():
+    ramp = torch.arange(20.0).view(1, 20, 1).expand(4, 20, 2)
+    out = TimeWarp(0.3, knots=3).make_view(ramp, torch.Generator().manual_seed(0), torch.ones(4, 20, dtype=torch.bool)).data
+    clock = out[..., 0]  # on a ramp the output is the warped time itself
+    assert (clock.diff(dim=1) > 0).all()
+    torch.testing.assert_close(clock[:, [0, -1]], torch.tensor([[0.0, 19.0]]).expand(4, 2))
+    assert torch.equal(out[..., 0], out[..., 1]) and not torch.allclose(clock, ramp[..., 0])
+    still = TimeWarp(0.0).make_view(ramp, torch.Generator().manual_seed(0), torch.ones(4, 20, dtype=torch.bool)).data
+    torch.testing.assert_close(still, ramp)
+    with pytest.raises(RecipeError, match="knots"):
+        TimeWarp(knots=0)
