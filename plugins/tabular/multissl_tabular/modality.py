@@ -32,6 +32,14 @@ from multissl.errors import (
     did_you_mean,
 )
 from multissl.modalities.base import Modality, PreprocessingState
+from multissl_tabular.fit_statistics import FitStatistics
+from multissl_tabular.streaming import (
+    ParquetStream,
+    StreamedRows,
+    open_stream,
+    stream_loader,
+    streamed,
+)
 
 MISSING_CODE = 0
 UNKNOWN_CODE = 1
@@ -53,6 +61,13 @@ class TabularOptions:
     """Numeric scaling fitted on the training rows (T-JEPA uses MinMax)."""
     missing_values: list[str] = dataclasses.field(default_factory=list)
     """Values that mean missing besides NaN/None, e.g. ``["?"]`` for Adult."""
+    streaming: bool | None = None
+    """Read a Parquet file in record batches instead of whole (fit, training and embedding stream it).
+    None: stream when its in-memory size (rows x columns x 8 bytes) exceeds ``stream_above_mb``."""
+    stream_above_mb: float = 1024.0
+    """Size above which a Parquet file is streamed when ``streaming`` is None."""
+    stream_batch_rows: int = 65536
+    """Rows per record batch read from a streamed Parquet file; memory is bounded by a few of them."""
 
 
 @dataclasses.dataclass
@@ -83,10 +98,11 @@ class Tabular(Modality):
         self.vocabularies: list[list[str]] = []
 
     # -- reading -------------------------------------------------------------------------------
-    def load(self, source: Any) -> TabularTable:
-        frame = _read(source).rename(columns=str)
-        if self.options.missing_values:
-            frame = frame.mask(frame.isin(self.options.missing_values))
+    def load(self, source: Any) -> TabularTable | ParquetStream:
+        """A :class:`TabularTable` in memory, or a :class:`ParquetStream` for a streamed Parquet file."""
+        if streamed(source, self.options):
+            return open_stream(self, Path(source))
+        frame = self.with_missing_values(_read(source).rename(columns=str))
         if frame.shape[0] == 0:
             raise EmptyDataError("The table has no rows. Pass at least one row.")
         label_column = self.options.label_column
@@ -101,7 +117,20 @@ class Tabular(Modality):
                 )
         if not self.fitted:
             self._choose_columns(frame)
-        needed = [*self.numeric_sources, *self.datetime_sources, *self.categorical_columns]
+        return self.table(frame, labels)
+
+    def with_missing_values(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with the values named in ``missing_values`` turned into NA."""
+        return frame.mask(frame.isin(self.options.missing_values)) if self.options.missing_values else frame
+
+    @property
+    def source_columns(self) -> list[str]:
+        """The table columns the run reads as features."""
+        return [*self.numeric_sources, *self.datetime_sources, *self.categorical_columns]
+
+    def table(self, frame: pd.DataFrame, labels: np.ndarray | None = None) -> TabularTable:
+        """The feature columns of ``frame`` (types already chosen) as a validated :class:`TabularTable`."""
+        needed = self.source_columns
         if not needed:
             raise EmptyDataError("The table has no feature columns (only the label column). Add feature columns.")
         absent = [c for c in needed if c not in frame.columns]
@@ -143,24 +172,24 @@ class Tabular(Modality):
         self.numeric_sources, self.datetime_sources, self.categorical_columns = numeric, datetimes, categorical
 
     # -- fitting -------------------------------------------------------------------------------
-    def fit(self, raw: TabularTable) -> None:
-        if len(raw) < 2:
+    def fit(self, raw: TabularTable | ParquetStream) -> None:
+        """Scaling statistics and vocabularies from the training rows, one pass over them (a streamed
+        table is read record batch by record batch)."""
+        statistics = FitStatistics(len(self.numeric_names), len(self.categorical_columns))
+        for chunk in (raw.tables(self) if isinstance(raw, ParquetStream) else [raw]):
+            statistics.add(chunk)
+        if statistics.rows < 2:
             raise InvalidDataError(
-                f"Fitting the tabular preprocessing needs at least 2 rows, got {len(raw)}: scaling and "
+                f"Fitting the tabular preprocessing needs at least 2 rows, got {statistics.rows}: scaling and "
                 "self-supervised training compare rows. Pass more training rows."
             )
-        names = self.numeric_names
-        empty = [names[j] for j in range(raw.numeric.shape[1]) if np.isnan(raw.numeric[:, j]).all()]
-        empty += [column for column, keys in zip(self.categorical_columns, raw.categorical) if keys.isna().all()]
+        names = [*self.numeric_names, *self.categorical_columns]
+        empty = [names[j] for j in np.flatnonzero(statistics.observed == 0)]
         if empty:
             raise InvalidDataError(f"Columns {empty} are missing (NaN) in every training row; drop them.")
-        if self.options.scaling == "minmax":
-            low, high = np.nanmin(raw.numeric, axis=0), np.nanmax(raw.numeric, axis=0)
-            self.offset, spread = low, high - low
-        else:
-            self.offset, spread = np.nanmean(raw.numeric, axis=0), np.nanstd(raw.numeric, axis=0)
+        self.offset, spread = statistics.offset_and_spread(self.options.scaling)
         self.scale = np.where(spread > 0, spread, 1.0)
-        self.vocabularies = [sorted(keys.dropna().unique().tolist()) for keys in raw.categorical]
+        self.vocabularies = [sorted(keys) for keys in statistics.categories]
         self.fitted = True
 
     @property
@@ -179,8 +208,16 @@ class Tabular(Modality):
             codes[:, j] = np.where(keys.isna().to_numpy(), MISSING_CODE, np.where(found < 0, UNKNOWN_CODE, found + FIRST_CATEGORY_CODE))
         return torch.from_numpy(numeric), torch.from_numpy(codes)
 
-    def dataset(self, raw: TabularTable) -> Dataset:
-        return TensorDataset(*self.transform(raw))
+    def dataset(self, raw: TabularTable | ParquetStream) -> Dataset:
+        return StreamedRows(self, raw) if isinstance(raw, ParquetStream) else TensorDataset(*self.transform(raw))
+
+    def dataloader(self, dataset: Dataset, *, batch_size: int, shuffle: bool, drop_last: bool, num_workers: int, seed: int):
+        """Streamed tables are batched by :class:`StreamedBatches` (whole record batches, no per-row Python)."""
+        if isinstance(dataset, StreamedRows):
+            return stream_loader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
+                                 num_workers=num_workers, seed=seed)
+        return super().dataloader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
+                                  num_workers=num_workers, seed=seed)
 
     def collate(self, items: list[tuple[torch.Tensor, torch.Tensor]]) -> dict[str, torch.Tensor]:
         numeric, categorical = zip(*items)
@@ -232,11 +269,14 @@ class Tabular(Modality):
             }
         )
 
-    def labels(self, raw: TabularTable) -> np.ndarray | None:
+    def labels(self, raw: TabularTable | ParquetStream) -> np.ndarray | None:
         return raw.labels
 
-    def baseline_features(self, raw: TabularTable) -> np.ndarray:
-        """Scaled numerics (missing -> 0) with missing indicators, and one-hot categorical codes."""
+    def baseline_features(self, raw: TabularTable | ParquetStream) -> np.ndarray | None:
+        """Scaled numerics (missing -> 0) with missing indicators, and one-hot categorical codes; None for a
+        streamed table (the raw baseline would hold the whole table in memory)."""
+        if isinstance(raw, ParquetStream):
+            return None
         numeric, codes = self.transform(raw)
         missing = torch.isnan(numeric)
         one_hot = [np.eye(len(v) + FIRST_CATEGORY_CODE, dtype=np.float32)[codes[:, j].numpy()] for j, v in enumerate(self.vocabularies)]

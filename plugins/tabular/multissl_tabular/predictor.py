@@ -5,18 +5,19 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from multissl.methods.components import build_encoder
 from multissl.encoders.positional import sinusoidal_positions
+from multissl.methods.components import build_encoder
 from multissl_tabular.row_encoder import truncated_normal_linears
 
 
 class LatentPredictor(nn.Module):
     """I-JEPA-style predictor (Assran et al. 2023) as in T-JEPA (Thimonier et al. 2025).
 
-    For each target set, the sequence ``[z_ctx + PE(ctx positions), m + PE(target positions)]`` (``m`` a
-    learned mask token) goes through ``Linear(dim -> predictor_dim)``, a pre-norm Transformer with a
-    final LayerNorm, and ``Linear(predictor_dim -> dim)`` at the target slots. Positions are fixed
-    sinusoids over the row's token indices. All target sets are one batched pass.
+    Context latents go through ``Linear(dim -> predictor_dim)`` and get fixed sinusoidal positions of their
+    token indices; each target set appends a learned mask token ``m`` plus the target positions:
+    ``[W z_ctx + PE(ctx), m + PE(tgt)]``. A pre-norm Transformer with a final LayerNorm runs over that
+    sequence and ``Linear(predictor_dim -> dim)`` maps the target slots back. The context is projected
+    once and shared by all target sets, which run as one batched pass.
     """
 
     def __init__(
@@ -24,15 +25,17 @@ class LatentPredictor(nn.Module):
         dropout: float, init_std: float = 0.02,
     ):
         super().__init__()
-        self.mask_token = nn.Parameter(torch.zeros(dim))
+        self.mask_token = nn.Parameter(torch.zeros(predictor_dim))
         nn.init.trunc_normal_(self.mask_token, std=init_std, a=-2 * init_std, b=2 * init_std)
-        self.register_buffer("positions", sinusoidal_positions(n_positions, dim, base=100.0), persistent=False)
+        self.register_buffer("positions", sinusoidal_positions(n_positions, predictor_dim, base=100.0), persistent=False)
+        self.embed = nn.Linear(dim, predictor_dim)
         self.transformer = build_encoder(
             "transformer",
-            {"input_dim": dim},
+            {"input_dim": predictor_dim},
             {
                 "d_model": predictor_dim, "num_layers": num_layers, "num_heads": num_heads, "ffn_dim": ffn_dim,
                 "dropout": dropout, "activation": "relu", "norm_first": True, "positional": None,
+                "project_input": False,
             },
         )
         self.output = nn.Linear(predictor_dim, dim)
@@ -41,10 +44,11 @@ class LatentPredictor(nn.Module):
     def forward(self, context: Tensor, context_positions: Tensor, target_positions: Tensor) -> Tensor:
         """``context`` (N, K, D) at token indices ``context_positions`` (N, K); ``target_positions``
         (N, M, T) token indices -> predictions (N, M, T, D)."""
-        n, k, dim = context.shape
+        n, k, _ = context.shape
         _, m, t = target_positions.shape
-        context = (context + self.positions[context_positions]).unsqueeze(1).expand(n, m, k, dim)
+        context = self.embed(context) + self.positions[context_positions]
         queries = self.mask_token + self.positions[target_positions]
-        sequence = torch.cat([context, queries], dim=2).reshape(n * m, k + t, dim)
+        width = context.shape[-1]
+        sequence = torch.cat([context.unsqueeze(1).expand(n, m, k, width), queries], dim=2).reshape(n * m, k + t, width)
         predicted = self.output(self.transformer(sequence)[:, k:])
-        return predicted.view(n, m, t, dim)
+        return predicted.view(n, m, t, -1)

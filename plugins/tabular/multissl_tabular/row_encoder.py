@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from torch import Tensor, nn
 
 from multissl.encoders.positional import sinusoidal_positions
@@ -13,7 +12,7 @@ from multissl_tabular.tokenizer import FeatureTokenizer
 class RowEncoder(nn.Module):
     """``encode(tokenize(numeric, categorical) + PE, keep)``: the feature tokenizer, fixed sinusoidal
     positions by column (so a subset of columns keeps its positions), then the core ``transformer``
-    encoder (post-norm, ReLU) over the kept tokens. Linear weights start from a truncated normal (std 0.02).
+    encoder (post-norm, ReLU, no input projection: the tokens are already ``dim`` wide) over the kept tokens. Linear weights start from a truncated normal (std 0.02).
     """
 
     def __init__(
@@ -39,6 +38,7 @@ class RowEncoder(nn.Module):
             {
                 "d_model": dim, "num_layers": num_layers, "num_heads": num_heads, "ffn_dim": ffn_dim,
                 "dropout": dropout, "activation": "relu", "norm_first": False, "positional": None,
+                "project_input": False,
             },
         )
         truncated_normal_linears(self.transformer, init_std)
@@ -61,9 +61,11 @@ class RowEncoder(nn.Module):
     def forward(self, numeric: Tensor, categorical: Tensor, keep: Tensor | None = None) -> Tensor:
         return self.encode(self.tokenize(numeric, categorical), keep)
 
-    def embed(self, numeric: Tensor, categorical: Tensor) -> Tensor:
-        """Mean of the outputs over all tokens of the full row: ``(N, dim)``."""
-        return self(numeric, categorical).mean(dim=1)
+    def embed(self, numeric: Tensor, categorical: Tensor, pooling: str = "mean") -> Tensor:
+        """The outputs for the full row, ``"mean"`` over tokens ``(N, dim)`` or all ``"tokens"`` flattened
+        ``(N, (n_reg + F) · dim)`` (T-JEPA's downstream models read every token)."""
+        outputs = self(numeric, categorical)
+        return outputs.mean(dim=1) if pooling == "mean" else outputs.flatten(1)
 
 
 def truncated_normal_linears(module: nn.Module, std: float) -> None:

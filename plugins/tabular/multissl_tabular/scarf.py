@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
 from multissl.methods.base import Method
-from multissl.methods.components import build_objective, build_view
-from multissl.methods.components import projection_mlp
+from multissl.methods.components import build_objective, build_view, projection_mlp
 from multissl_tabular.row_encoder import RowEncoder
+from multissl_tabular.unknown_categories import replace_by_unknown
 
 
 @dataclasses.dataclass
@@ -27,6 +27,10 @@ class SCARFConfig:
     corruption_ratio: float = 0.6
     temperature: float = 1.0
     projector_dims: list[int] = dataclasses.field(default_factory=lambda: [256, 128])
+    unknown_category_rate: float = 0.01
+    """Share of known category codes replaced by the unknown token in training batches, so that token is trained."""
+    embedding: Literal["mean", "tokens"] = "mean"
+    """``embed`` output: the mean over tokens (N, dim), or every token flattened (N, tokens·dim)."""
 
 
 class SCARF(Method):
@@ -49,7 +53,9 @@ class SCARF(Method):
         self.objective = build_objective("ntxent", {"temperature": config.temperature})
 
     def ssl_loss(self, batch: dict[str, torch.Tensor]):
-        tokens = self.encoder.tokenize(batch["numeric"], batch["categorical"])
+        generator = self.generator(batch["categorical"].device)
+        categorical = replace_by_unknown(batch["categorical"], self.config.unknown_category_rate, generator)
+        tokens = self.encoder.tokenize(batch["numeric"], categorical)
         columns = torch.ones(tokens.shape[:2], dtype=torch.bool, device=tokens.device)
         columns[:, : self.config.n_reg] = False
         corrupted = self.corruption(tokens, self.generator(tokens.device), valid=columns).data
@@ -60,4 +66,4 @@ class SCARF(Method):
         return self.projector(self.encoder.encode(tokens).mean(dim=1))
 
     def embed(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.encoder.embed(batch["numeric"], batch["categorical"])
+        return self.encoder.embed(batch["numeric"], batch["categorical"], self.config.embedding)

@@ -13,6 +13,7 @@ from multissl.targets.ema_teacher import EMATeacher
 from multissl_tabular.masks import FeatureMasks
 from multissl_tabular.predictor import LatentPredictor
 from multissl_tabular.row_encoder import RowEncoder
+from multissl_tabular.unknown_categories import replace_by_unknown
 
 
 @dataclasses.dataclass
@@ -38,6 +39,10 @@ class TJEPAConfig:
     momentum_start: float = 0.996
     momentum_end: float = 1.0
     loss: Literal["mse", "smooth_l1"] = "mse"
+    unknown_category_rate: float = 0.01
+    """Share of known category codes replaced by the unknown token in training batches, so that token is trained."""
+    embedding: Literal["mean", "tokens"] = "mean"
+    """``embed`` output: the mean over tokens (N, dim), or every token flattened (N, tokens·dim)."""
 
 
 class TJEPA(Method):
@@ -68,7 +73,9 @@ class TJEPA(Method):
     def ssl_loss(self, batch: dict[str, torch.Tensor]):
         numeric, categorical = batch["numeric"], batch["categorical"]
         n, n_reg = numeric.shape[0], self.config.n_reg
-        context, targets = self.masks(n, self.context_encoder.n_features, self.generator(numeric.device))
+        generator = self.generator(numeric.device)
+        categorical = replace_by_unknown(categorical, self.config.unknown_category_rate, generator)
+        context, targets = self.masks(n, self.context_encoder.n_features, generator)
         reg = torch.arange(n_reg, device=numeric.device).expand(n, n_reg)
         context_positions = torch.cat([reg, context + n_reg], dim=1)  # [REG] always in the context
         target_positions = targets + n_reg
@@ -84,4 +91,4 @@ class TJEPA(Method):
         self.target_encoder.update(self.context_encoder, self.global_step, self.trainer.estimated_stepping_batches)
 
     def embed(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.target_encoder.teacher.embed(batch["numeric"], batch["categorical"])
+        return self.target_encoder.teacher.embed(batch["numeric"], batch["categorical"], self.config.embedding)

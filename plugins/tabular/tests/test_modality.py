@@ -148,3 +148,23 @@ def test_missing_trained_column_at_embed_time_is_named():
     modality, _ = fitted(pd.DataFrame({"x": [1.0, 2.0], "c": ["a", "b"]}))
     with pytest.raises(InvalidDataError, match="'c'"):
         modality.load(pd.DataFrame({"x": [1.0]}))
+
+
+def test_constant_column_is_kept_and_maps_to_zero_under_minmax():
+    modality, raw = fitted(pd.DataFrame({"k": [7.0, 7.0, 7.0], "x": [1.0, 2.0, 3.0]}))
+    numeric, _ = modality.transform(raw)
+    assert modality.scale[0] == 1.0 and (numeric[:, 0] == 0).all()
+    shifted, _ = modality.transform(modality.load(pd.DataFrame({"k": [8.0], "x": [2.0]})))
+    assert shifted[0, 0] == 1.0  # a new value keeps its distance from the training constant
+
+
+def test_a_single_row_can_be_embedded_after_fitting():
+    modality, _ = fitted(pd.DataFrame({"x": [1.0, 2.0], "c": ["a", "b"]}))
+    numeric, codes = modality.transform(modality.load(pd.DataFrame({"x": [1.5], "c": ["never seen"]})))
+    assert numeric.shape == (1, 1) and codes[0, 0] == UNKNOWN_CODE
+
+
+def test_infinite_values_at_embed_time_are_refused_too():
+    modality, _ = fitted(pd.DataFrame({"x": [1.0, 2.0]}))
+    with pytest.raises(NonFiniteDataError, match="Replace them with NaN"):
+        modality.load(pd.DataFrame({"x": [-np.inf]}))

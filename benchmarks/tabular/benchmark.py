@@ -1,0 +1,362 @@
+"""Tabular benchmark: quality of T-JEPA and SCARF embeddings against raw-feature baselines, pretraining speed
+against the reference T-JEPA, and the memory of streaming a large Parquet file.
+
+    python benchmarks/tabular/benchmark.py quality [--seeds 0 1 2] [--datasets adult ...]
+    python benchmarks/tabular/benchmark.py speed --reference /tmp/ref_tjepa --reference-python /tmp/ref_tjepa/venv/bin/python
+    python benchmarks/tabular/benchmark.py stream [--rows 1000000]
+
+quality: one fixed split per table (64 % train, 16 % validation, 20 % test; stratified for classification).
+T-JEPA and SCARF pretrain on the training rows only (no labels), once per table with seed 0 and the reduced
+settings in ``PRETRAIN``; then for every seed: an MLP head on the frozen embeddings (every output token,
+flattened), an MLP on the raw features (scaled numerics, missing indicators, one-hot categories) and
+scikit-learn's HistGradientBoosting on the raw columns (native categorical support). Every model picks its
+epoch / number of trees on the validation split; the test split is scored once. The core linear probe runs
+on the mean-pooled embeddings. Classification: accuracy; regression: RMSE of the standardised target (the
+paper's unit). Prints a markdown table (mean ± std over seeds).
+
+speed: pretraining rows per second at the reference's model size and batch (512) on Adult, ours through
+Lightning (the same trainer ``multissl.pretrain`` builds), the reference's training-loop body through
+``reference_tjepa_steps.py`` with its own interpreter, alternated round by round so CPU contention hits both alike.
+
+stream: writes a Parquet file of ``--rows`` rows (12 numeric, 4 categorical columns, 64k-row groups) in a
+temporary directory and pretrains a small T-JEPA on it with ``data.streaming=true`` in a fresh process for
+1 epoch capped at ``--steps`` steps, plus a full pass of ``fit`` over every row; reports peak RSS for the
+full file and for a file a tenth its size (flat memory: about the same peak).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT.parent / "shared" / "datasets" / "tabular"
+HERE = Path(__file__).resolve().parent
+
+TABLES = {
+    "adult": {"path": "adult/adult.parquet", "label": "income", "options": {"data.missing_values": ["?"]}},
+    "california_housing": {"path": "california_housing/california_housing.parquet", "label": "MedHouseVal"},
+    "mushroom": {"path": "mushroom/mushroom.csv", "label": "target", "all_categorical": True},
+    "heart_disease": {"path": "heart_disease/heart_disease.csv", "label": "target"},
+}
+# Reduced versus the paper (width 64, 16+16 layers, 300 epochs, batch 512) to fit a shared 2-core CPU.
+TJEPA_SMALL = {"dim": 32, "num_layers": 4, "ffn_dim": 64, "predictor_layers": 2, "predictor_ffn_dim": 64, "embedding": "tokens"}
+SCARF_SMALL = {"dim": 32, "num_layers": 2, "ffn_dim": 64, "embedding": "tokens"}
+PRETRAIN = {  # table -> (max pretraining rows, epochs, batch size)
+    "adult": (8000, 6, 256),
+    "california_housing": (8000, 6, 256),
+    "mushroom": (5199, 6, 256),
+    "heart_disease": (194, 60, 64),
+}
+
+
+def split(labels: np.ndarray, classification: bool, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from sklearn.model_selection import train_test_split
+
+    index = np.arange(len(labels))
+    stratify = labels if classification else None
+    rest, test = train_test_split(index, test_size=0.2, random_state=seed, stratify=stratify)
+    train, val = train_test_split(rest, test_size=0.2, random_state=seed, stratify=stratify[rest] if classification else None)
+    return train, val, test
+
+
+def quality(args: argparse.Namespace) -> None:
+    import torch
+    from multissl_tabular.downstream import MLPHeadOptions, fit_mlp_head
+
+    import multissl
+    from multissl.eval.linear_probe import linear_probe
+
+    torch.set_num_threads(args.threads)
+    head_options = MLPHeadOptions(hidden=(256, 256), max_epochs=args.head_epochs, patience=args.patience)
+    rows = []
+    for name in args.datasets:
+        spec = TABLES[name]
+        path = DATA / spec["path"]
+        if not path.is_file():
+            print(f"skip {name}: {path} is absent")
+            continue
+        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        label = spec["label"]
+        classification = name != "california_housing"
+        frame = frame[frame[label].notna()].reset_index(drop=True)
+        if spec.get("all_categorical"):
+            frame[[c for c in frame.columns if c != label]] = frame.drop(columns=label).astype("str")
+        y = frame[label].to_numpy()
+        train, val, test = split(y, classification)
+        scale = float(np.std(y[train].astype(float))) if not classification else 1.0
+        features = frame.drop(columns=label)
+        options = dict(spec.get("options", {}))
+        max_rows, epochs, batch = PRETRAIN[name]
+        if args.quick:
+            max_rows, epochs = min(max_rows, 2000), 1
+        pretrain_rows = np.random.default_rng(0).permutation(train)[:max_rows]
+        results: dict[str, list[float]] = {}
+        info: dict[str, str] = {}
+        for method, config in (("tjepa", TJEPA_SMALL), ("scarf", SCARF_SMALL)):
+            if method not in args.parts:
+                continue
+            started = time.perf_counter()
+            run = multissl.pretrain(
+                "tabular", features.iloc[pretrain_rows], method, max_epochs=epochs, batch_size=batch, seed=0,
+                **config, **options, **{"trainer.enable_progress_bar": args.progress, "trainer.loggers": []},
+            )
+            minutes = (time.perf_counter() - started) / 60
+            tokens = run.embed(features)
+            mean = tokens.reshape(len(tokens), -1, config["dim"]).mean(axis=1)
+            info[method] = f"{len(pretrain_rows)} rows x {epochs} epochs, {minutes:.1f} min"
+            probe = linear_probe(mean[train], y[train], mean[test], y[test], task="classification" if classification else "regression")
+            results[f"{method} + linear probe"] = [probe["accuracy"] if classification else probe["rmse"] / scale]
+            for seed in args.seeds:
+                head = fit_mlp_head(tokens[train], y[train], tokens[val], y[val], seed=seed, options=head_options,
+                                    task="classification" if classification else "regression")
+                metric = head.score(tokens[test], y[test])
+                results.setdefault(f"{method} + MLP", []).append(metric.get("accuracy", metric.get("rmse", 0) / scale))
+        if "baselines" in args.parts:
+            _baselines(args, features, y, (train, val, test), classification, scale, options, head_options, results)
+        for model_name, values in results.items():
+            rows.append((name, "accuracy" if classification else "RMSE (std. target)", model_name, values))
+        print(f"{name}: pretraining " + "; ".join(f"{k} {v}" for k, v in info.items()), flush=True)
+        print(_table([r for r in rows if r[0] == name]), flush=True)
+    print("\n## All tables\n")
+    print(_table(rows))
+
+
+def _baselines(args, features, y, splits, classification, scale, options, head_options, results) -> None:
+    """MLP on the raw features and HistGradientBoosting on the raw columns, preprocessing fitted on training rows."""
+    from multissl_tabular.downstream import fit_mlp_head
+    from multissl_tabular.modality import Tabular, TabularOptions
+    from sklearn.ensemble import (
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+    )
+
+    train, val, test = splits
+    modality = Tabular(TabularOptions(missing_values=options.get("data.missing_values", [])))
+    modality.fit(modality.load(features.iloc[train]))
+    raw = modality.transform(modality.load(features))
+    baseline = modality.baseline_features(modality.load(features))
+    numeric, codes = (t.numpy() for t in raw)
+    gbdt_x = np.concatenate([numeric, codes.astype(np.float32)], axis=1)
+    categorical = [False] * numeric.shape[1] + [True] * codes.shape[1]
+    for seed in args.seeds:
+        head = fit_mlp_head(baseline[train], y[train], baseline[val], y[val], seed=seed, options=head_options,
+                            task="classification" if classification else "regression")
+        metric = head.score(baseline[test], y[test])
+        results.setdefault("MLP on raw features", []).append(metric.get("accuracy", metric.get("rmse", 0) / scale))
+        model_cls = HistGradientBoostingClassifier if classification else HistGradientBoostingRegressor
+        model = model_cls(max_iter=args.trees, early_stopping=False, random_state=seed,
+                          categorical_features=categorical if any(categorical) else None)
+        model.fit(gbdt_x[train], y[train])
+        score = _best_stage_score(model, gbdt_x[val], y[val], gbdt_x[test], y[test], classification, scale)
+        results.setdefault("HistGradientBoosting", []).append(score)
+
+
+def _best_stage_score(model, val_x, val_y, test_x, test_y, classification: bool, scale: float) -> float:
+    """Test score at the number of boosting iterations that scores best on the validation split."""
+    def score(predicted, truth):
+        return float(np.mean(predicted == truth)) if classification else -float(np.sqrt(np.mean((predicted - truth) ** 2)))
+
+    val_scores = [score(p, val_y) for p in model.staged_predict(val_x)]
+    best = int(np.argmax(val_scores))
+    test_prediction = next(p for i, p in enumerate(model.staged_predict(test_x)) if i == best)
+    value = score(test_prediction, test_y)
+    return value if classification else -value / scale
+
+
+def _table(rows) -> str:
+    lines = ["| table | metric | model | mean ± std | seeds |", "|---|---|---|---|---|"]
+    for table, metric, model, values in rows:
+        spread = statistics.stdev(values) if len(values) > 1 else 0.0
+        lines.append(f"| {table} | {metric} | {model} | {np.mean(values):.4f} ± {spread:.4f} | {len(values)} |")
+    return "\n".join(lines)
+
+
+# -- speed ---------------------------------------------------------------------------------------------
+def ours_speed(args: argparse.Namespace) -> dict[str, float]:
+    """Rows per second of our T-JEPA (reference size, batch 512) through the Lightning trainer, after warm-up."""
+    import lightning as L
+    import torch
+    from multissl_tabular.modality import Tabular, TabularOptions
+
+    from multissl import recipe as recipes
+    from multissl.engine.trainer import build_trainer
+    from multissl.plugins import registry
+
+    torch.set_num_threads(args.threads)
+    modality = Tabular(TabularOptions(label_column="income", missing_values=["?"]))
+    raw = modality.load(DATA / TABLES["adult"]["path"])
+    modality.fit(raw)
+    recipe = recipes.resolve(
+        {"modality": "tabular", "method": {"name": "tjepa"}, "data": {"source": "unused"},
+         "trainer": {"max_steps": args.warmup_steps + args.steps, "max_epochs": 1, "enable_progress_bar": False,
+                     "loggers": []}, "loader": {"batch_size": args.batch_size}},
+        registry(),
+    )
+    method = registry().get("method", "tjepa")(recipe.method_options, modality.input_spec(), recipe.optimizer, 0)
+    timer = StepTimer(args.warmup_steps)
+    loader = modality.dataloader(modality.dataset(raw), batch_size=args.batch_size, shuffle=True, drop_last=True,
+                                 num_workers=0, seed=0)
+    with tempfile.TemporaryDirectory() as work:
+        trainer = build_trainer(recipe, Path(work), has_validation=False, callbacks=[timer], batches_per_epoch=len(loader))
+        L.seed_everything(0, verbose=False)
+        trainer.fit(method, loader)
+    return {"rows": timer.rows, "seconds": timer.seconds, "rows_per_second": timer.rows / timer.seconds}
+
+
+class StepTimer:
+    """Lightning callback: wall time and rows of the training steps after the first ``skip``."""
+
+    def __new__(cls, skip: int):
+        from lightning.pytorch.callbacks import Callback
+
+        class _Timer(Callback):
+            def __init__(self) -> None:
+                self.rows, self.seconds, self.started = 0, 0.0, None
+
+            def on_train_batch_start(self, trainer, module, batch, batch_idx) -> None:
+                if batch_idx == skip:
+                    self.started = time.perf_counter()
+
+            def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
+                if batch_idx >= skip:
+                    self.rows += len(batch["numeric"])
+                    self.seconds = time.perf_counter() - self.started
+
+        return _Timer()
+
+
+def speed(args: argparse.Namespace) -> None:
+    reference = Path(args.reference)
+    if not (reference / "src" / "encoder.py").is_file():
+        raise SystemExit(f"{reference} holds no jose-melo/t-jepa checkout (src/encoder.py); see results.md for setup.")
+    ours_command = [sys.executable, __file__, "speed-ours", "--threads", str(args.threads), "--steps", str(args.steps),
+                    "--warmup-steps", str(args.warmup_steps), "--batch-size", str(args.batch_size)]
+    reference_command = [args.reference_python, str(HERE / "reference_tjepa_steps.py"), "--data",
+                         str(DATA / TABLES["adult"]["path"]), "--threads", str(args.threads), "--steps", str(args.steps),
+                         "--warmup-steps", str(args.warmup_steps), "--batch-size", str(args.batch_size)]
+    measured: dict[str, list[float]] = {"multissl": [], "reference": []}
+    for round_ in range(args.rounds):
+        order = [("multissl", ours_command, ROOT), ("reference", reference_command, reference)]
+        for who, command, cwd in order if round_ % 2 == 0 else order[::-1]:
+            out = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+            if out.returncode != 0:
+                raise SystemExit(f"{who} failed:\n{out.stderr[-3000:]}")
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            measured[who].append(result["rows_per_second"])
+            print(f"round {round_}: {who} {result['rows_per_second']:.1f} rows/s", flush=True)
+    ratios = [a / b for a, b in zip(measured["multissl"], measured["reference"])]
+    print(f"\nmultissl {np.mean(measured['multissl']):.1f} rows/s, reference {np.mean(measured['reference']):.1f} rows/s; "
+          f"ratio per round {[round(r, 2) for r in ratios]}, mean {np.mean(ratios):.2f}x "
+          f"(batch {args.batch_size}, {args.steps} timed steps after {args.warmup_steps}, {args.threads} threads, load "
+          f"{os.getloadavg()[0]:.1f})")
+
+
+# -- streaming -----------------------------------------------------------------------------------------
+def stream(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as work:
+        for rows in (args.rows // 10, args.rows):
+            path = Path(work) / f"rows_{rows}.parquet"
+            _write_table(path, rows)
+            command = [sys.executable, __file__, "stream-one", str(path), "--steps", str(args.steps)]
+            out = subprocess.run(command, capture_output=True, text=True, check=False)
+            if out.returncode != 0:
+                raise SystemExit(out.stderr[-3000:])
+            print(out.stdout.strip().splitlines()[-1], flush=True)
+
+
+def _write_table(path: Path, rows: int, chunk: int = 65536) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(0)
+    writer = None
+    for start in range(0, rows, chunk):
+        n = min(chunk, rows - start)
+        columns = {f"x{j}": rng.normal(j, 1 + j, n) for j in range(12)}
+        columns["x0"][rng.random(n) < 0.05] = np.nan
+        for j in range(4):
+            columns[f"c{j}"] = pd.array(rng.choice([f"v{k}" for k in range(5 + 10 * j)], n), dtype="str")
+        table = pa.Table.from_pandas(pd.DataFrame(columns), preserve_index=False)
+        writer = writer or pq.ParquetWriter(path, table.schema)
+        writer.write_table(table, row_group_size=chunk)
+    writer.close()
+
+
+def stream_one(args: argparse.Namespace) -> None:
+    import multissl
+
+    started = time.perf_counter()
+    run = multissl.pretrain(
+        "tabular", str(args.path), "tjepa", max_epochs=1, batch_size=512, seed=0,
+        dim=16, num_layers=1, ffn_dim=32, predictor_dim=8, predictor_layers=1, predictor_ffn_dim=16,
+        **{"data.streaming": True, "trainer.max_steps": args.steps, "trainer.enable_progress_bar": False, "trainer.loggers": []},
+    )
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    size_mb = Path(args.path).stat().st_size / 2**20
+    rows = _parquet_rows(args.path)
+    print(json.dumps({"rows": rows, "file_mb": round(size_mb, 1), "steps": run.metrics["train"]["steps"],
+                      "seconds": round(time.perf_counter() - started, 1), "peak_rss_mb": round(peak_mb, 1)}))
+
+
+def _parquet_rows(path: str) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    q = commands.add_parser("quality")
+    q.add_argument("--datasets", nargs="+", default=list(TABLES), choices=list(TABLES))
+    q.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    q.add_argument("--head-epochs", type=int, default=20)
+    q.add_argument("--patience", type=int, default=4)
+    q.add_argument("--trees", type=int, default=300)
+    q.add_argument("--threads", type=int, default=1)
+    q.add_argument("--quick", action="store_true", help="1 epoch on at most 2000 rows: a smoke run, not a result")
+    q.add_argument("--progress", action="store_true")
+    q.add_argument("--parts", nargs="+", default=["tjepa", "scarf", "baselines"], choices=["tjepa", "scarf", "baselines"])
+    for name in ("speed", "speed-ours"):
+        s = commands.add_parser(name)
+        s.add_argument("--threads", type=int, default=2)
+        s.add_argument("--steps", type=int, default=6)
+        s.add_argument("--warmup-steps", type=int, default=2)
+        s.add_argument("--batch-size", type=int, default=512)
+        if name == "speed":
+            s.add_argument("--rounds", type=int, default=2)
+            s.add_argument("--reference", default="/tmp/ref_tjepa")
+            s.add_argument("--reference-python", default="/tmp/ref_tjepa/venv/bin/python")
+    st = commands.add_parser("stream")
+    st.add_argument("--rows", type=int, default=1_000_000)
+    st.add_argument("--steps", type=int, default=200)
+    one = commands.add_parser("stream-one")
+    one.add_argument("path")
+    one.add_argument("--steps", type=int, default=200)
+    args = parser.parse_args()
+    if args.command == "quality":
+        quality(args)
+    elif args.command == "speed":
+        speed(args)
+    elif args.command == "speed-ours":
+        print(json.dumps(ours_speed(args)))
+    elif args.command == "stream":
+        stream(args)
+    else:
+        stream_one(args)
+
+
+if __name__ == "__main__":
+    main()
