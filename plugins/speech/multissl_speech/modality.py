@@ -1,0 +1,211 @@
+"""The ``speech`` modality: audio clips in, padded waveform (or cached feature) batches out."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Subset
+from tqdm.auto import tqdm
+
+from multissl.errors import InvalidDataError, RecipeError
+from multissl.modalities.base import Modality, PreprocessingState
+from multissl_speech.audio import AUDIO_EXTENSIONS, AudioCollection, load_audio
+from multissl_speech.batching import DurationBatchSampler
+from multissl_speech.feature_cache import CachedFeatureDataset
+from multissl_speech.features import FeatureConfig, FeatureExtractor, frame_mask
+
+
+@dataclasses.dataclass
+class SpeechOptions:
+    """Recipe keys under ``data`` for the ``speech`` modality."""
+
+    sample_rate: int = 16000
+    """Every clip is resampled to this rate (TERA and HuBERT: 16 kHz)."""
+    features: Literal["logmel", "fbank", "mfcc"] = "logmel"
+    n_mels: int = 80
+    n_mfcc: int = 13
+    deltas: int = 0
+    cmvn: Literal["utterance", "global", "none"] = "utterance"
+    target_db: float | None = -25.0
+    """Scale each waveform to this RMS level (dB) before features (TERA's -25 dB); None keeps it."""
+    max_seconds: float | None = 15.0
+    """Longer clips are cropped to this: a random window in training, the leading one otherwise (TERA: 1500 frames)."""
+    max_batch_seconds: float | None = None
+    """Bound batches by total padded duration (seconds); loader.batch_size then caps the count. None: by count."""
+    feature_cache: str | None = None
+    """Directory of an on-disk feature cache (features computed once, read every epoch). None: computed per batch."""
+    strict: bool = False
+    """Undecodable, empty or non-finite inputs raise instead of being skipped and counted."""
+    extensions: list[str] = dataclasses.field(default_factory=lambda: list(AUDIO_EXTENSIONS))
+
+
+class WaveformDataset(Dataset):
+    """Items ``{"waveform": (S,) float32}``."""
+
+    def __init__(self, waveforms: list[np.ndarray], sample_rate: int) -> None:
+        self.waveforms = waveforms
+        self.durations = [len(w) / sample_rate for w in waveforms]
+
+    def __len__(self) -> int:
+        return len(self.waveforms)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        return {"waveform": torch.from_numpy(self.waveforms[index])}
+
+
+class Speech(Modality):
+    """Audio clips (see :func:`multissl_speech.audio.load_audio` for the sources it reads).
+
+    Batches: ``{"waveform": (N, S), "num_samples": (N,)}``, zero-padded, or with ``feature_cache``
+    ``{"features": (N, T, F), "num_frames": (N,)}``. Methods compute features on the batch's device from the
+    configuration in ``input_spec()["features"]``; ``cmvn: global`` fits the mean and standard deviation of
+    the training features (the preprocessing state saved with a run).
+    """
+
+    name = "speech"
+    Options = SpeechOptions
+
+    def __init__(self, options: SpeechOptions | None = None) -> None:
+        super().__init__(options)
+        o = self.options
+        if o.sample_rate <= 0 or (o.max_seconds is not None and o.max_seconds <= 0):
+            raise RecipeError(f"speech sample_rate and max_seconds must be positive, got {o.sample_rate} and {o.max_seconds}.")
+        self.global_mean: np.ndarray | None = None
+        self.global_std: np.ndarray | None = None
+        self.feature_config(unfitted_ok=True)  # validates the feature options now
+
+    def feature_config(self, *, unfitted_ok: bool = False, cmvn: str | None = None) -> FeatureConfig:
+        o = self.options
+        cmvn = cmvn or o.cmvn
+        fitted_global = cmvn == "global" and self.global_mean is not None
+        if cmvn == "global" and not fitted_global and not unfitted_ok:
+            raise InvalidDataError("cmvn='global' needs the training statistics: call fit(raw) first.")
+        return FeatureConfig(
+            kind=o.features, sample_rate=o.sample_rate, n_mels=o.n_mels, n_mfcc=o.n_mfcc, deltas=o.deltas,
+            cmvn=cmvn if cmvn != "global" or fitted_global else "none", target_db=o.target_db,
+            global_mean=tuple(map(float, self.global_mean)) if fitted_global else None,
+            global_std=tuple(map(float, self.global_std)) if fitted_global else None,
+        )
+
+    def load(self, source: Any) -> AudioCollection:
+        win = FeatureConfig(sample_rate=self.options.sample_rate).win_length
+        return load_audio(source, self.options.sample_rate, min_samples=win, strict=self.options.strict,
+                          extensions=self.options.extensions)
+
+    def fit(self, raw: AudioCollection) -> None:
+        if self.options.cmvn == "global":
+            features = self.pooled_features(raw, cmvn="none", pool=False)
+            stacked = np.concatenate(features)
+            self.global_mean = stacked.mean(0).astype(np.float32)
+            self.global_std = np.maximum(stacked.std(0), 1e-5).astype(np.float32)
+        self.fitted = True
+
+    def pooled_features(self, raw: AudioCollection, *, cmvn: str | None = None, pool: bool = True,
+                        batch_size: int = 32) -> Any:
+        """Features of every clip (cropped as in evaluation): mean over frames ``(N, F)`` when ``pool``, else a list."""
+        extractor = FeatureExtractor(self.feature_config(cmvn=cmvn))
+        loader = self.dataloader(WaveformDataset(raw.waveforms, raw.sample_rate), batch_size=batch_size, shuffle=False,
+                                 drop_last=False, num_workers=0, seed=0)
+        out = []
+        with torch.inference_mode():
+            for batch in tqdm(loader, desc="features", unit="batch", disable=len(loader) < 20):
+                features, num_frames = extractor(batch["waveform"], batch["num_samples"])
+                if pool:
+                    valid = frame_mask(num_frames, features.shape[1])[..., None]
+                    out.append((features * valid).sum(1) / valid.sum(1).clamp(min=1))
+                else:
+                    out.extend(f[:n].numpy() for f, n in zip(features, num_frames.tolist()))
+        return torch.cat(out).numpy() if pool else out
+
+    def dataset(self, raw: AudioCollection) -> Dataset:
+        if not self.fitted:
+            raise InvalidDataError("The speech preprocessing is not fitted yet: call fit(raw) on training data first.")
+        if self.options.feature_cache:
+            return CachedFeatureDataset(raw.waveforms, self.feature_config(), self.options.feature_cache)
+        return WaveformDataset(raw.waveforms, raw.sample_rate)
+
+    def collate(self, items: list[dict[str, torch.Tensor]], generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        """Crop to ``max_seconds`` (a random window when ``generator`` is given, else the leading one) and zero-pad."""
+        key, count_key = ("features", "num_frames") if "features" in items[0] else ("waveform", "num_samples")
+        limit = None
+        if self.options.max_seconds is not None:
+            config = self.feature_config(unfitted_ok=True)
+            limit = (int(self.options.max_seconds * 1000 / config.hop_ms) if key == "features"
+                     else int(self.options.max_seconds * self.options.sample_rate))
+        values = []
+        for item in items:
+            value = item[key]
+            if limit is not None and len(value) > limit:
+                start = 0 if generator is None else int(torch.randint(len(value) - limit + 1, (1,), generator=generator))
+                value = value[start:start + limit]
+            values.append(value)
+        lengths = torch.tensor([len(v) for v in values], dtype=torch.long)
+        padded = torch.nn.utils.rnn.pad_sequence(values, batch_first=True)
+        return {key: padded, count_key: lengths}
+
+    def dataloader(self, dataset: Dataset, *, batch_size: int, shuffle: bool, drop_last: bool, num_workers: int,
+                   seed: int) -> DataLoader:
+        """Batches by count, or by total duration with ``max_batch_seconds``; random crops when shuffling (training)."""
+        collate = functools.partial(self.collate, generator=torch.Generator().manual_seed(seed) if shuffle else None)
+        if self.options.max_batch_seconds is None:
+            generator = torch.Generator().manual_seed(seed)
+            return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, num_workers=num_workers,
+                              collate_fn=collate, generator=generator if shuffle else None,
+                              persistent_workers=num_workers > 0)
+        durations = np.asarray(_durations(dataset))
+        if self.options.max_seconds is not None:
+            durations = np.minimum(durations, self.options.max_seconds)
+        sampler = DurationBatchSampler(durations, self.options.max_batch_seconds, batch_size, shuffle=shuffle, seed=seed,
+                                       drop_last=drop_last)
+        return DataLoader(dataset, batch_sampler=sampler, num_workers=num_workers, collate_fn=collate,
+                          persistent_workers=num_workers > 0)
+
+    def input_spec(self) -> dict[str, Any]:
+        config = self.feature_config()
+        return {"input_dim": config.dim, "sample_rate": self.options.sample_rate, "features": config.to_dict()}
+
+    def state_dict(self) -> PreprocessingState:
+        state: PreprocessingState = {"sample_rate": self.options.sample_rate}
+        if self.global_mean is not None:
+            state.update(global_mean=self.global_mean, global_std=self.global_std)
+        return state
+
+    def load_state_dict(self, state: PreprocessingState) -> None:
+        if int(state["sample_rate"]) != self.options.sample_rate:
+            raise InvalidDataError(f"The run was trained at {state['sample_rate']} Hz, the recipe says {self.options.sample_rate}.")
+        if "global_mean" in state:
+            self.global_mean = np.asarray(state["global_mean"], dtype=np.float32)
+            self.global_std = np.asarray(state["global_std"], dtype=np.float32)
+        self.fitted = True
+
+    def example(self) -> dict[str, Any]:
+        """24 synthetic clips (0.3-0.8 s at 16 kHz) of two kinds: low and high harmonic tones in noise."""
+        rng = np.random.default_rng(0)
+        audio, labels = [], []
+        for i in range(24):
+            t = np.arange(int(rng.uniform(0.3, 0.8) * 16000)) / 16000
+            f0 = 150.0 if i % 2 else 400.0
+            wave = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 4)) + 0.05 * rng.normal(size=t.size)
+            audio.append((0.3 * wave).astype(np.float32))
+            labels.append(i % 2)
+        return {"audio": audio, "sample_rate": 16000, "labels": np.array(labels)}
+
+    def labels(self, raw: AudioCollection) -> np.ndarray | None:
+        return raw.labels
+
+    def baseline_features(self, raw: AudioCollection) -> np.ndarray:
+        """Mean over frames of the configured features without per-utterance CMVN (whose mean is 0): e.g. log-mel."""
+        return self.pooled_features(raw, cmvn="none" if self.options.cmvn == "utterance" else None)
+
+
+def _durations(dataset: Dataset) -> list[float]:
+    if isinstance(dataset, Subset):
+        parent = _durations(dataset.dataset)
+        return [parent[i] for i in dataset.indices]
+    if not hasattr(dataset, "durations"):
+        raise InvalidDataError(f"max_batch_seconds needs a speech dataset with durations, got {type(dataset).__name__}.")
+    return list(dataset.durations)

@@ -1,0 +1,86 @@
+"""HuBERT: label/frame alignment, masking, codebook, iteration 2, and the transformers round trip."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+from multissl_speech.hubert import HuBERT, HuBERTConfig, export_hubert, load_hubert
+from transformers import HubertModel
+
+import multissl
+from multissl.errors import InvalidDataError, RecipeError
+
+SPEC = {"input_dim": 80, "sample_rate": 16000, "features": {}}
+
+
+@pytest.fixture
+def clips(tone):
+    return {"audio": [tone(0.25 + 0.05 * i, f0=110.0 + 35 * i, seed=i) for i in range(8)], "sample_rate": 16000}
+
+
+def _method(tiny_hubert, **changes) -> HuBERT:
+    return HuBERT(HuBERTConfig(**{**tiny_hubert, **changes}), SPEC)
+
+
+@pytest.mark.parametrize("num_samples", [400, 401, 719, 720, 4000, 16000, 16321])
+def test_mfcc_labels_every_second_frame_line_up_with_the_model_frames(tiny_hubert, num_samples):
+    method = _method(tiny_hubert)
+    batch = {"waveform": torch.randn(1, num_samples), "num_samples": torch.tensor([num_samples])}
+    targets, valid = method._target_features(batch)
+    frames = int(method.model._get_feat_extract_output_lengths(torch.tensor(num_samples)))
+    assert targets.shape == (1, frames, 39) and valid.all()
+    assert frames == 1 + (num_samples - 400) // 320  # 20 ms frames of 25 ms: MFCC frames 0, 2, 4, ...
+
+
+def test_a_label_rate_that_does_not_match_the_frame_rate_is_an_error(tiny_hubert):
+    with pytest.raises(RecipeError, match="do not line up"):
+        _method(tiny_hubert, conv_kernel=[10, 3, 3, 3, 3, 2, 3])  # receptive field 420 samples
+    method = _method(tiny_hubert)
+    method.label_step = 3  # as if the targets came at another rate
+    with pytest.raises(InvalidDataError, match="label rate mismatch"):
+        method._target_features({"waveform": torch.randn(1, 8000), "num_samples": torch.tensor([8000])})
+
+
+def test_iterations_one_and_two_train_save_load_and_export_identically(clips, tiny_hubert, quiet, tmp_path):
+    run = multissl.pretrain("speech", clips, method="hubert", max_epochs=1, batch_size=4, **tiny_hubert, **quiet)
+    method = run.method
+    assert method.codebook.shape == (4, 39)
+    logs = run.metrics["train"]
+    assert np.isfinite(logs["train/loss"]) and 0 <= logs["train/ssl/masked_accuracy"] <= 1
+    run.save(tmp_path / "run")
+    loaded = multissl.load(tmp_path / "run")
+    torch.testing.assert_close(loaded.method.codebook, method.codebook)
+    np.testing.assert_array_equal(loaded.embed(clips), run.embed(clips))
+    exported = HubertModel.from_pretrained(export_hubert(run, tmp_path / "hf")).eval()
+    waveform = torch.from_numpy(clips["audio"][3])[None]
+    with torch.no_grad():
+        torch.testing.assert_close(exported(waveform).last_hidden_state, method.model.eval()(waveform).last_hidden_state,
+                                   atol=0, rtol=0)
+        torch.testing.assert_close(load_hubert(tmp_path / "run")(waveform).last_hidden_state,
+                                   exported(waveform).last_hidden_state, atol=0, rtol=0)
+    # iteration 2: codes of a layer of the exported iteration-1 model
+    second = multissl.pretrain("speech", clips, method="hubert", max_epochs=1, batch_size=4, teacher=str(tmp_path / "hf"),
+                               teacher_layer=1, **tiny_hubert, **quiet)
+    assert second.method.codebook.shape == (4, 32)  # the teacher's hidden size
+    assert np.isfinite(second.embed(clips)).all()
+
+
+def test_masking_uses_spans_of_10_over_about_half_the_frames(tiny_hubert):
+    method = _method(tiny_hubert)
+    valid = torch.ones(64, 200, dtype=torch.bool)
+    mask = method.span_mask(torch.zeros(64, 200), torch.Generator().manual_seed(0), valid=valid).mask
+    assert 0.4 < mask.float().mean() < 0.7
+
+
+def test_hubert_needs_waveforms_and_a_codebook(tiny_hubert):
+    method = _method(tiny_hubert)
+    with pytest.raises(InvalidDataError, match="feature_cache"):
+        method.ssl_loss({"features": torch.zeros(1, 10, 80), "num_frames": torch.tensor([10])})
+    with pytest.raises(InvalidDataError, match="no k-means codebook"):
+        method._codes(torch.zeros(1, 3, 39))
+    with pytest.raises(RecipeError, match="neither"):
+        _method(tiny_hubert, teacher="/nonexistent")._teacher_model()
+    assert dataclasses.asdict(HuBERTConfig())["mask_prob"] == 0.8
