@@ -35,6 +35,8 @@ class TrainerOptions:
 
     max_epochs: int = 100
     max_steps: int = -1
+    max_time: str | None = None
+    """Stop after this much training time, ``"DD:HH:MM:SS"`` (e.g. equal-time comparisons of methods)."""
     accelerator: str = "auto"
     devices: int | str | list[int] = "auto"
     strategy: str = "auto"
@@ -48,6 +50,9 @@ class TrainerOptions:
     limit_train_batches: int | float = 1.0
     check_val_every_n_epoch: int = 1
     loggers: list[Literal["csv", "tensorboard"]] = dataclasses.field(default_factory=lambda: ["csv"])
+    restore_best: bool = False
+    """After training, give back the weights of the best checkpoint (on the method's monitored validation
+    metric) instead of the last epoch's; only with a validation set."""
 
 
 @dataclasses.dataclass
@@ -213,7 +218,7 @@ def resolve(raw: dict[str, Any], registry) -> Recipe:
         data=data_options,
         method=method_name,
         method_options=method_options,
-        trainer=build_options(TrainerOptions, raw.get("trainer"), "trainer"),
+        trainer=build_options(TrainerOptions, {**entry.load().trainer_defaults, **(raw.get("trainer") or {})}, "trainer"),
         loader=build_options(LoaderOptions, raw.get("loader"), "loader"),
         optimizer=build_options(
             OptimizerOptions, {**entry.load().optimizer_defaults, **(raw.get("optimizer") or {})}, "optimizer"

@@ -11,7 +11,7 @@ import torch
 
 import multissl
 from multissl.engine.atomic import atomic_directory, atomic_write_text
-from multissl.errors import NonFiniteLossError, RunDirectoryError
+from multissl.errors import NonFiniteLossError, RecipeError, RunDirectoryError
 from multissl.methods.two_view import SimCLR
 
 QUIET = {"trainer.enable_progress_bar": False}
@@ -108,3 +108,71 @@ def test_cli_pretrain_with_two_cpu_processes_ddp_spawn(tmp_path):
     # 569 rows, 2 processes x 64 per batch, drop_last: 4 steps an epoch, not the 8 of one process
     assert run.metrics["train"]["steps"] == 2 * (569 // 2 // 64)
     assert run.embed("breast_cancer").shape == (569, 64)
+
+
+class ValidationScoreGrowsEachEpoch(SimCLR):
+    """SimCLR that logs ``val/score = epoch`` and asks for the best checkpoint on its maximum, restored after fit."""
+
+    trainer_defaults = {"restore_best": True}
+
+    def checkpoint_monitor(self):
+        return "val/score", "max"
+
+    def validation_step(self, batch, batch_idx):
+        self.log("val/score", float(self.current_epoch), batch_size=1)
+
+
+def test_method_chooses_the_monitored_metric_and_restore_best_gives_back_its_weights(fresh_plugins, tmp_path):
+    fresh_plugins.registry().add_method("score_grows", ValidationScoreGrowsEachEpoch, modalities=["vectors"])
+    fresh_plugins.registry().add_method("worse_every_epoch", WorseEveryEpoch, modalities=["vectors"])
+    out = tmp_path / "grows"
+    run = multissl.pretrain("vectors", "wine", method="score_grows", max_epochs=3, batch_size=64, val_fraction=0.25, output_dir=str(out), **QUIET)
+    assert run.recipe.trainer.restore_best is True  # the method's trainer default
+    assert torch.load(out / "checkpoints" / "best.ckpt", map_location="cpu", weights_only=True)["epoch"] == 2
+    assert run.metrics["train"]["restored_epoch"] == 3
+    # the loss grows each epoch: restore_best gives back epoch 1's weights, the default the last epoch's
+    restored = multissl.pretrain(
+        "vectors", "wine", method="worse_every_epoch", max_epochs=3, batch_size=64, val_fraction=0.25,
+        output_dir=str(tmp_path / "restored"), **{**QUIET, "trainer.restore_best": True},
+    )
+    best = torch.load(tmp_path / "restored" / "checkpoints" / "best.ckpt", map_location="cpu", weights_only=True)
+    assert restored.metrics["train"]["restored_epoch"] == best["epoch"] + 1 == 1
+    for name, value in restored.method.state_dict().items():
+        torch.testing.assert_close(value, best["state_dict"][name])
+    last = multissl.pretrain("vectors", "wine", method="worse_every_epoch", max_epochs=3, batch_size=64, val_fraction=0.25, **QUIET)
+    assert "restored_epoch" not in last.metrics["train"]
+
+
+def test_a_modality_can_hold_out_validation_data_its_own_way(fresh_plugins, monkeypatch):
+    from multissl.modalities.vectors import Vectors
+
+    seen = {}
+
+    def whole_dataset_twice(self, dataset, val_fraction, seed):
+        seen["val_fraction"] = val_fraction
+        return dataset, dataset
+
+    monkeypatch.setattr(Vectors, "validation_split", whole_dataset_twice)
+    run = multissl.pretrain("vectors", "wine", method="simclr", max_epochs=1, batch_size=64, **QUIET)
+    assert seen == {"val_fraction": 0.0} and "val/loss" in run.metrics["train"]
+
+
+def test_max_time_stops_training_before_max_epochs(tmp_path):
+    run = multissl.pretrain("vectors", "wine", method="simclr", max_epochs=100_000, batch_size=16, **{"trainer.max_time": "00:00:00:02"}, **QUIET)
+    assert 1 <= run.metrics["train"]["epochs"] < 100_000
+    assert run.metrics["train"]["fit_seconds"] < 30
+
+
+def test_streamed_datasets_cannot_be_split_for_validation():
+    from torch.utils.data import IterableDataset
+
+    from multissl.engine.trainer import _split
+
+    class Stream(IterableDataset):
+        def __iter__(self):
+            yield from range(4)
+
+    stream = Stream()
+    assert _split(stream, 0.0, seed=0) == (stream, None)
+    with pytest.raises(RecipeError, match="val_fraction=0"):
+        _split(stream, 0.1, seed=0)

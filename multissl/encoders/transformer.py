@@ -13,7 +13,7 @@ _POSITIONAL = ("sinusoidal", "learned", None)
 
 
 class TransformerEncoder(Encoder):
-    """``Linear(input_dim -> d_model)`` + positions + dropout, then ``num_layers`` of
+    """``Linear(input_dim -> d_model)`` (skipped with ``project_input=False``) + positions + dropout, then ``num_layers`` of
     ``nn.TransformerEncoderLayer`` (Vaswani et al. 2017; post-LN, or pre-LN with a final LayerNorm when
     ``norm_first``), the backbone shape of TERA (Liu et al. 2021) and HuBERT (Hsu et al. 2021).
 
@@ -34,6 +34,7 @@ class TransformerEncoder(Encoder):
         norm_first: bool = False,
         positional: str | None = "sinusoidal",
         max_len: int = 4096,
+        project_input: bool = True,
     ):
         super().__init__()
         if positional not in _POSITIONAL:
@@ -46,7 +47,12 @@ class TransformerEncoder(Encoder):
         self.output_dim = int(d_model)
         self.max_len = int(max_len)
         self.positional = positional
-        self.input_projection = nn.Linear(input_dim, d_model)
+        if not project_input and input_dim != d_model:
+            raise RecipeError(
+                f"TransformerEncoder with project_input=False needs input_dim == d_model, got {input_dim} and {d_model}."
+            )
+        # project_input=False: the caller already gives d_model-wide tokens (e.g. a feature tokenizer)
+        self.input_projection = nn.Linear(input_dim, d_model) if project_input else nn.Identity()
         if positional == "sinusoidal":
             self.register_buffer("positions", sinusoidal_positions(max_len, d_model), persistent=False)
         elif positional == "learned":

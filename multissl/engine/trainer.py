@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
-from torch.utils.data import Subset
+from torch.utils.data import IterableDataset, Subset
 
 from multissl.engine.checkpoint_io import AtomicCheckpointIO
 from multissl.errors import NonFiniteLossError, RecipeError, RunDirectoryError
@@ -42,18 +42,26 @@ class RunStateCallback(Callback):
 
 
 def build_trainer(
-    recipe: Recipe, work_dir: Path, *, has_validation: bool, callbacks: list[Callback], batches_per_epoch: int | None = None
+    recipe: Recipe,
+    work_dir: Path,
+    *,
+    has_validation: bool,
+    callbacks: list[Callback],
+    batches_per_epoch: int | None = None,
+    monitor: tuple[str, str] = ("val/loss", "min"),
 ) -> L.Trainer:
     """A ``lightning.Trainer`` configured by ``recipe.trainer``, logging and checkpointing under ``work_dir``.
 
-    ``log_every_n_steps`` is capped at ``batches_per_epoch`` so short epochs still log.
+    ``log_every_n_steps`` is capped at ``batches_per_epoch`` so short epochs still log. The "best"
+    checkpoint follows ``monitor`` (a validation metric and ``"min"``/``"max"``) when there is a
+    validation set, else the epoch's training loss.
     """
     options = recipe.trainer
     best = ModelCheckpoint(
         dirpath=work_dir / "checkpoints",
         filename="best",
-        monitor="val/loss" if has_validation else "train/loss_epoch",
-        mode="min",
+        monitor=monitor[0] if has_validation else "train/loss_epoch",
+        mode=monitor[1] if has_validation else "min",
         save_top_k=1,
         enable_version_counter=False,
     )
@@ -73,6 +81,7 @@ def build_trainer(
     return L.Trainer(
         max_epochs=options.max_epochs,
         max_steps=options.max_steps,
+        max_time=options.max_time,
         accelerator=options.accelerator,
         devices=options.devices,
         strategy=options.strategy,
@@ -166,7 +175,8 @@ def fit(recipe: Recipe, method_cls: type, modality, raw, work_dir: Path) -> tupl
     else:
         modality.fit(raw)
     dataset = modality.dataset(raw)
-    train_set, val_set = _split(dataset, recipe.loader.val_fraction, recipe.seed)
+    own_split = modality.validation_split(dataset, recipe.loader.val_fraction, recipe.seed)
+    train_set, val_set = own_split if own_split is not None else _split(dataset, recipe.loader.val_fraction, recipe.seed)
     loader_options = recipe.loader
     batch_size = min(loader_options.batch_size, len(train_set))
     if batch_size < loader_options.batch_size:
@@ -184,7 +194,7 @@ def fit(recipe: Recipe, method_cls: type, modality, raw, work_dir: Path) -> tupl
     method = method_cls(recipe.method_options, modality.input_spec(), recipe.optimizer, recipe.seed)
     trainer = build_trainer(
         recipe, work_dir, has_validation=val_loader is not None, batches_per_epoch=len(train_loader),
-        callbacks=[RunStateCallback(modality.state_dict(), recipe.to_dict())],
+        callbacks=[RunStateCallback(modality.state_dict(), recipe.to_dict())], monitor=method.checkpoint_monitor(),
     )
     if "spawn" in str(recipe.trainer.strategy):
         # Processes started by spawn receive tensors through shared memory; the default
@@ -209,13 +219,26 @@ def fit(recipe: Recipe, method_cls: type, modality, raw, work_dir: Path) -> tupl
     # after ddp_spawn the main process's trainer has none
     last = torch.load(work_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True, mmap=True)
     metrics.update({"epochs": last["epoch"] + 1, "steps": last["global_step"], "fit_seconds": round(seconds, 3)})
+    best_path = work_dir / "checkpoints" / "best.ckpt"
+    if recipe.trainer.restore_best and val_loader is not None and best_path.is_file():
+        best = torch.load(best_path, map_location="cpu", weights_only=True)
+        method.load_state_dict(best["state_dict"])
+        metrics["restored_epoch"] = best["epoch"] + 1
     return method.cpu().eval(), metrics
 
 
 def _split(dataset, val_fraction: float, seed: int):
-    """A seeded train/validation split of ``dataset`` (no validation set when the fraction is 0)."""
+    """A seeded train/validation split of ``dataset`` (no validation set when the fraction is 0).
+
+    An ``IterableDataset`` (data streamed from disk) has no random access to split: it trains whole and
+    asks for ``val_fraction=0``."""
     if val_fraction <= 0:
         return dataset, None
+    if isinstance(dataset, IterableDataset):
+        raise RecipeError(
+            f"loader.val_fraction={val_fraction} cannot split streamed data (an IterableDataset); set "
+            "loader.val_fraction=0, or load the data in memory."
+        )
     n = len(dataset)
     n_val = max(1, int(round(n * val_fraction)))
     if n - n_val < 1:

@@ -29,6 +29,8 @@ class Method(L.LightningModule):
     Config: ClassVar[type] = NoConfig
     optimizer_defaults: ClassVar[dict[str, Any]] = {}
     """The method's own optimizer settings (e.g. its paper's lr), under the recipe's ``optimizer`` block."""
+    trainer_defaults: ClassVar[dict[str, Any]] = {}
+    """The method's own trainer settings (e.g. its paper's epochs), under the recipe's ``trainer`` block."""
     ssl_weight: float = 1.0
 
     def __init__(self, config: Any, input_spec: dict[str, Any], optimizer: OptimizerOptions | None = None, seed: int = 0):
@@ -52,6 +54,10 @@ class Method(L.LightningModule):
     def embed(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Pooled (N, D) embeddings of a batch, the representation evaluated downstream."""
         raise NotImplementedError
+
+    def checkpoint_monitor(self) -> tuple[str, str]:
+        """The logged validation metric the "best" checkpoint follows, and ``"min"`` or ``"max"``."""
+        return "val/loss", "min"
 
     # -- randomness --------------------------------------------------------------------------
     def generator(self, device: torch.device) -> torch.Generator:

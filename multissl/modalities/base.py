@@ -78,6 +78,11 @@ class Modality(abc.ABC):
         """A fixed (N, F) representation to compare embeddings against (e.g. the raw features)."""
         return None
 
+    def validation_split(self, dataset: Dataset, val_fraction: float, seed: int) -> tuple[Dataset, Dataset | None] | None:
+        """``(train, validation)`` datasets when this modality holds out validation data its own way (a graph's
+        ``val_mask`` nodes), or ``None`` (the default) for the engine's seeded split of ``val_fraction`` of the samples."""
+        return None
+
     def dataloader(
         self, dataset: Dataset, *, batch_size: int, shuffle: bool, drop_last: bool, num_workers: int, seed: int
     ) -> DataLoader:

@@ -17,6 +17,9 @@ class InfoNCE(nn.Module):
     keys gathered from every process, positive weights ``p`` and negative weights ``n`` of shape (V,)
     or (N, V): ``L_i = -log(P_i / (P_i + Σ_{j≠i,v} n_iv e^{s_ijv}))`` with ``P_i = Σ_v p_iv e^{s_iiv}``.
     A zero weight removes that candidate. The loss is the mean of ``L_i`` over anchors with a positive.
+    Negative weights may also be given per pair, (N, M, V) over the M keys of all processes in rank
+    order (the batch in one process): ``n_ijv``, for negatives chosen per anchor (e.g. ColloSSL's
+    time-shuffled negatives); the anchor's own row ``j = i`` is ignored there.
     """
 
     def __init__(self, temperature: float = 0.1, normalize: bool = True):
@@ -37,7 +40,8 @@ class InfoNCE(nn.Module):
         keys = _keys_with_views(query, keys)
         n, views = keys.shape[:2]
         pos_w = _anchor_weights(positive_weights, n, views, "positive_weights", query)
-        neg_w = _anchor_weights(negative_weights, n, views, "negative_weights", query)
+        per_pair = negative_weights is not None and torch.as_tensor(negative_weights).dim() == 3
+        neg_w = None if per_pair else _anchor_weights(negative_weights, n, views, "negative_weights", query)
         if self.normalize:
             query, keys = F.normalize(query, dim=-1), F.normalize(keys, dim=-1)
 
@@ -46,7 +50,11 @@ class InfoNCE(nn.Module):
         logits = torch.einsum("nd,mvd->nmv", query, all_keys) / self.temperature
         own_row = torch.arange(rows.start, rows.stop, device=query.device)
         is_self = (own_row[:, None] == torch.arange(all_keys.shape[0], device=query.device))[..., None]  # (N, M, 1)
-        log_weights = torch.where(is_self, _log(pos_w)[:, None, :], _log(neg_w)[:, None, :])
+        if per_pair:
+            neg_log = _log(_pair_weights(negative_weights, n, all_keys.shape[0], views, query))
+        else:
+            neg_log = _log(neg_w)[:, None, :]
+        log_weights = torch.where(is_self, _log(pos_w)[:, None, :], neg_log)
         weighted = (logits + log_weights).flatten(1)
         positive = (is_self & (pos_w > 0)[:, None, :]).flatten(1)
 
@@ -96,6 +104,19 @@ def _anchor_weights(weights, n: int, views: int, name: str, like: torch.Tensor) 
         )
     if not torch.isfinite(weights).all() or (weights < 0).any():
         raise InvalidDataError(f"InfoNCE {name} must be finite and non-negative.")
+    return weights
+
+
+def _pair_weights(weights, n: int, m: int, views: int, like: torch.Tensor) -> torch.Tensor:
+    """Per-pair negative weights (N, M, V), non-negative and finite."""
+    weights = torch.as_tensor(weights, dtype=like.dtype, device=like.device)
+    if weights.shape != (n, m, views):
+        raise InvalidDataError(
+            f"InfoNCE expects per-pair negative_weights of shape (N, M, V)=({n}, {m}, {views}), M the keys of all "
+            f"processes, got {tuple(weights.shape)}."
+        )
+    if not torch.isfinite(weights).all() or (weights < 0).any():
+        raise InvalidDataError("InfoNCE negative_weights must be finite and non-negative.")
     return weights
 
 

@@ -85,3 +85,12 @@ def test_bad_padding_mask_is_refused(padding):
 def test_bad_settings_are_refused(options):
     with pytest.raises(RecipeError, match="TransformerEncoder"):
         _small(**options)
+
+
+def test_project_input_false_feeds_tokens_to_the_layers_unchanged():
+    encoder = TransformerEncoder(16, d_model=16, num_layers=1, num_heads=2, ffn_dim=32, positional=None, project_input=False).eval()
+    x = torch.randn(2, 5, 16)
+    assert not any(name.startswith("input_projection") for name, _ in encoder.named_parameters())
+    assert torch.equal(encoder(x, return_all_layers=True)[0], x)
+    with pytest.raises(RecipeError, match="input_dim == d_model"):
+        TransformerEncoder(5, d_model=16, project_input=False)

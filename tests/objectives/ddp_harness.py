@@ -74,6 +74,15 @@ def _infonce_views(rows: slice):
     return model, loss(model(query), model(keys), positive_weights=positive[rows], negative_weights=negative)
 
 
+def _infonce_pair_weights(rows: slice):
+    model = _linear(5, 4)
+    query, keys = _data(N_GLOBAL, 5, seed=1)[rows], _data(N_GLOBAL, 2, 5, seed=2)[rows]
+    negative = torch.rand(N_GLOBAL, N_GLOBAL, 2, generator=torch.Generator().manual_seed(3))
+    negative[negative < 0.5] = 0.0  # each anchor its own subset of negatives, as ColloSSL's shuffled ones
+    loss = objectives.InfoNCE(temperature=0.3)
+    return model, loss(model(query), model(keys), negative_weights=negative[rows])
+
+
 def _sequence_inputs(rows: slice, n_out: int):
     model = _linear(3, n_out)
     mask = _data(N_GLOBAL, 6, seed=4) > 0
@@ -106,6 +115,7 @@ def _latent_prediction(loss: str, masked: bool):
 CASES = {
     "infonce": _two_views(objectives.InfoNCE(temperature=0.2)),
     "infonce_weighted_views": _infonce_views,
+    "infonce_pair_weights": _infonce_pair_weights,
     "ntxent": _two_views(objectives.NTXent(temperature=0.5)),
     "barlow_twins": _two_views(objectives.BarlowTwins()),
     "vicreg": _two_views(objectives.VICReg()),

@@ -109,6 +109,30 @@ def test_accuracy_and_positive_cosine_for_identical_views():
     assert logs["positive_cosine"].item() == pytest.approx(1.0)
 
 
+def test_per_pair_negative_weights_match_a_loop_and_broadcast_view_weights():
+    query, keys = torch.randn(4, 3), torch.randn(4, 2, 3)
+    pairs = torch.rand(4, 4, 2, generator=torch.Generator().manual_seed(1))
+    pairs[0, 2] = 0.0  # anchor 0 does not see row 2 as a negative
+    loss, _ = InfoNCE(temperature=0.3)(query, keys, negative_weights=pairs)
+    query_n, keys_n = F.normalize(query.double(), dim=-1), F.normalize(keys.double(), dim=-1)
+    expected = 0.0
+    for i in range(4):
+        positive = sum(math.exp(float(query_n[i] @ keys_n[i, v]) / 0.3) for v in range(2))
+        negative = sum(
+            float(pairs[i, j, v]) * math.exp(float(query_n[i] @ keys_n[j, v]) / 0.3)
+            for j in range(4) if j != i for v in range(2)
+        )
+        expected += -math.log(positive / (positive + negative)) / 4
+    assert loss.item() == pytest.approx(expected, abs=1e-5)
+    views = torch.tensor([0.5, 2.0])
+    shared, _ = InfoNCE()(query, keys, negative_weights=views)
+    torch.testing.assert_close(InfoNCE()(query, keys, negative_weights=views.expand(4, 4, 2))[0], shared)
+    with pytest.raises(InvalidDataError, match=r"per-pair negative_weights of shape \(N, M, V\)=\(4, 4, 2\)"):
+        InfoNCE()(query, keys, negative_weights=torch.ones(4, 3, 2))
+    with pytest.raises(InvalidDataError, match="non-negative"):
+        InfoNCE()(query, keys, negative_weights=-torch.ones(4, 4, 2))
+
+
 @pytest.mark.parametrize(
     ("query", "keys", "weights", "message"),
     [
