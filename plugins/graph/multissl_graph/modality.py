@@ -7,14 +7,20 @@ Accepts a torch_geometric ``Data`` (``x``, ``edge_index``, optional ``y`` with -
 Preprocessing, as in GCN (Kipf & Welling 2017, the Planetoid preprocessing): features are
 row-normalised, ``x_i <- x_i / sum_j x_ij`` (all-zero rows stay zero); edges are made undirected,
 self-loops and duplicates are removed (``coalesce``). Nodes without labels carry ``y = -1``; without
-``train_mask`` every labelled node is a training node. Batches are one full graph:
-``{"x", "edge_index", "y", "train_mask"}``.
+``train_mask`` every labelled node is a training node; ``val_mask`` nodes (labelled) are the validation
+set (the same graph, evaluated on those nodes). Batches are one full graph:
+``{"x", "edge_index", "y", "train_mask", "val_mask"}``.
+
+Large graphs (``loader: neighbor``): batches of ``loader.batch_size`` seed nodes with their sampled
+``num_neighbors`` neighbourhoods (PyG ``NodeLoader``, :mod:`neighbor_sampler`), in the same format plus
+``n_id`` (global node ids, seed nodes first), ``seed_count``, and ``graph`` (the full preprocessed graph,
+shared, for targets computed once); only seed nodes are training nodes, and there is no validation set.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -32,6 +38,10 @@ class GraphOptions:
 
     normalize_features: bool = True
     """Row-normalise node features (GCN preprocessing)."""
+    loader: Literal["full", "neighbor"] = "full"
+    """One full-batch graph per step, or neighbour-sampled mini-batches of seed nodes (large graphs)."""
+    num_neighbors: list[int] = dataclasses.field(default_factory=lambda: [10])
+    """Neighbours sampled per node at each hop (``loader: neighbor``); one hop per graph-convolution layer."""
 
 
 class _OneGraph(Dataset):
@@ -45,6 +55,13 @@ class _OneGraph(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         return self.graph
+
+
+class _SeedNodes(_OneGraph):
+    """The whole preprocessed graph, counted as its nodes: the samples neighbour mini-batches are made of."""
+
+    def __len__(self) -> int:
+        return int(self.graph["x"].shape[0])
 
 
 class Graph(Modality):
@@ -93,17 +110,32 @@ class Graph(Modality):
         y = raw.y.long() if getattr(raw, "y", None) is not None else torch.full((n,), -1, dtype=torch.long)
         train_mask = getattr(raw, "train_mask", None)
         train_mask = (y >= 0) if train_mask is None else train_mask.bool() & (y >= 0)
-        return {"x": x, "edge_index": edge_index, "y": y, "train_mask": train_mask}
+        val_mask = getattr(raw, "val_mask", None)
+        val_mask = torch.zeros(n, dtype=torch.bool) if val_mask is None else val_mask.bool() & (y >= 0)
+        return {"x": x, "edge_index": edge_index, "y": y, "train_mask": train_mask, "val_mask": val_mask}
 
     def dataset(self, raw) -> Dataset:
-        return _OneGraph(self.transform(raw))
+        return (_OneGraph if self.options.loader == "full" else _SeedNodes)(self.transform(raw))
 
     def collate(self, items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
         return items[0]
 
-    def dataloader(self, dataset, *, batch_size, shuffle, drop_last, num_workers, seed) -> DataLoader:
-        """One full-batch graph per step (``batch_size``, ``shuffle`` and ``drop_last`` do not apply)."""
-        return DataLoader(dataset, batch_size=1, shuffle=False, collate_fn=self.collate)
+    def validation_split(self, dataset, val_fraction, seed):
+        """The graph itself, validated on its ``val_mask`` nodes; none without them (or with ``loader: neighbor``)."""
+        has_val = bool(dataset.graph["val_mask"].any())
+        if val_fraction > 0 and not has_val:
+            raise InvalidDataError(
+                "A graph holds out validation nodes through data.val_mask (a boolean mask of labelled nodes), "
+                "not loader.val_fraction; add a val_mask or set loader.val_fraction to 0."
+            )
+        return dataset, dataset if has_val and self.options.loader == "full" else None
+
+    def dataloader(self, dataset, *, batch_size, shuffle, drop_last, num_workers, seed):
+        """One full-batch graph per step (``batch_size``, ``shuffle`` and ``drop_last`` do not apply), or
+        neighbour-sampled batches of ``batch_size`` seed nodes (``loader: neighbor``)."""
+        if self.options.loader == "full":
+            return DataLoader(dataset, batch_size=1, shuffle=False, collate_fn=self.collate)
+        return _neighbor_loader(dataset.graph, self.options.num_neighbors, batch_size, shuffle, drop_last, num_workers, seed)
 
     def input_spec(self) -> dict[str, Any]:
         return {"input_dim": self.num_features, "num_classes": self.num_classes}
@@ -127,6 +159,32 @@ class Graph(Modality):
 
     def baseline_features(self, raw) -> np.ndarray:
         return self.transform(raw)["x"].numpy()
+
+
+def _neighbor_loader(graph, num_neighbors, batch_size, shuffle, drop_last, num_workers, seed):
+    """PyG ``NodeLoader`` over all nodes with :class:`UniformNeighborSampler`; batches as the full-batch dict."""
+    from torch_geometric.data import Data
+    from torch_geometric.loader import NodeLoader
+
+    from multissl_graph.neighbor_sampler import UniformNeighborSampler
+
+    n = graph["x"].shape[0]
+    data = Data(**graph)
+    sampler = UniformNeighborSampler(graph["edge_index"], n, num_neighbors, seed)
+
+    def to_batch(sub) -> dict[str, torch.Tensor]:
+        seeds = int(sub.batch_size)
+        is_seed = torch.arange(sub.num_nodes) < seeds
+        return {
+            "x": sub.x, "edge_index": sub.edge_index, "y": sub.y, "train_mask": sub.train_mask & is_seed,
+            "val_mask": sub.val_mask & is_seed, "n_id": sub.n_id, "seed_count": torch.tensor(seeds), "graph": graph,
+        }
+
+    return NodeLoader(
+        data, node_sampler=sampler, input_nodes=torch.arange(n), batch_size=batch_size, shuffle=shuffle,
+        drop_last=drop_last, num_workers=num_workers, transform=to_batch,
+        generator=torch.Generator().manual_seed(seed) if shuffle else None,
+    )
 
 
 def _from_tables(edges: Any, features: Any, labels: Any = None):
@@ -165,6 +223,16 @@ def _validated(graph, num_features: int | None):
     y = getattr(graph, "y", None)
     if y is not None and y.shape[0] != n:
         raise InvalidDataError(f"labels have {y.shape[0]} entries for {n} nodes; use -1 for unlabelled nodes.")
+    for name in ("train_mask", "val_mask"):
+        mask = getattr(graph, name, None)
+        if mask is not None and (mask.shape != (n,) or mask.dtype != torch.bool):
+            raise InvalidDataError(f"data.{name} must be a boolean tensor of shape ({n},); got {mask.dtype} of shape {tuple(mask.shape)}.")
+    both = getattr(graph, "train_mask", None) is not None and getattr(graph, "val_mask", None) is not None
+    if both and (graph.train_mask & graph.val_mask).any():
+        raise InvalidDataError(
+            f"{int((graph.train_mask & graph.val_mask).sum())} nodes are in both data.train_mask and data.val_mask; "
+            "validation nodes must be held out of training."
+        )
     if num_features is not None and graph.x.shape[1] != num_features:
         raise InvalidDataError(f"The graph has {graph.x.shape[1]} features per node; the run was trained on {num_features}.")
     return graph

@@ -1,18 +1,26 @@
 """SelfTask (Jin et al. 2020, arXiv 2006.10141; reference ChandlerBang/SelfTask-GNN): a GNN trained
 with a graph pretext task, next to node classification (joint) or alone (label-free).
 
-``h = dropout(relu(f(X, A')))`` with ``f`` the first ``encoder_layers`` graph-convolution layers and
-``A'`` the graph the task trains on (EdgeMask hides edges). Joint mode:
-``L = NLL(softmax(g(h, A'))[train], y[train]) + lambda * L_task(h)`` with ``g`` one more layer of the
-encoder's kind, so the default is the reference's 2-layer GCN (hidden 128, dropout 0.5). Label-free
-mode (``supervised=False``, or a graph without labelled training nodes): ``L = L_task(h)``.
-``lambda`` defaults to the task's Cora value in the reference configs. ``embed`` is ``relu(f(X, A))``
-on the full graph, one row per node.
+``h = relu(f(t(X), A'))`` with ``f`` the first ``encoder_layers`` graph-convolution layers, ``t`` the
+task's input map (PCA for AttributeMask, else identity) and ``A'``, ``X'`` the graph and features the
+task trains on (EdgeMask hides edges, AttributeMask features). Joint mode:
+``L = NLL(softmax(g(dropout(h), A'))[train], y[train]) + lambda * L_task(h)`` with ``g`` one more layer
+of the encoder's kind, so the default is the reference's 2-layer GCN (hidden 128, dropout 0.5); the
+task reads ``dropout(h)`` (``h`` itself for ContextLabel), as the reference. Label-free mode
+(``supervised=False``, or a graph without labelled training nodes): ``L = L_task(h)``; tasks that need
+labels (Distance2Labeled, ContextLabel) refuse it. ``lambda`` defaults to the task's Cora value in the
+reference configs; ``ssl_weight=0`` trains the GCN alone (the task is not computed).
+
+Validation (a graph with ``val_mask`` nodes): accuracy on those nodes in eval mode on the full graph;
+the best checkpoint follows it and the run keeps its weights (``trainer.restore_best``), as the
+reference's early stopping on validation accuracy. ``embed`` is ``relu(f(t(X), A))``, one row per node.
+On neighbour-loader mini-batches (``data.loader: neighbor``) the loss reads the seed nodes only.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from typing import Any
 
 import torch
@@ -24,16 +32,21 @@ from multissl.methods.components import build_encoder
 from multissl_graph.tasks import TASKS
 
 
+SPARSE_INPUT_ENCODERS = ("gcn", "gat")
+"""Encoders whose first layer multiplies ``x`` by its weight before passing messages, so ``x`` may be sparse."""
+
+
 @dataclasses.dataclass
 class SelfTaskConfig:
     """SelfTask options; defaults follow the reference on Cora."""
 
     task: str = "pairwise_distance"
-    """One of ``pairwise_distance``, ``node_property``, ``edge_mask``."""
+    """One of ``node_property``, ``edge_mask``, ``pairwise_distance``, ``distance2clusters``,
+    ``attribute_mask``, ``pairwise_attr_sim``, ``distance2labeled``, ``context_label``."""
     task_options: dict[str, Any] = dataclasses.field(default_factory=dict)
-    """Keyword options of the task (e.g. ``pairs_per_class``, ``mask_ratio``)."""
+    """Keyword options of the task (e.g. ``pairs_per_class``, ``mask_ratio``, ``filler``, ``label_correction``)."""
     ssl_weight: float | None = None
-    """lambda; ``None`` takes the task's reference value."""
+    """lambda; ``None`` takes the task's reference value; 0 trains the supervised model alone."""
     supervised: bool = True
     """Add the node-classification loss on labelled training nodes (joint training)."""
     encoder: str = "gcn"
@@ -46,47 +59,97 @@ class SelfTask(Method):
     """Graph pretext task, joint with node classification or alone."""
 
     Config = SelfTaskConfig
-    # the reference (SelfTask-GNN train_ssl.py): Adam lr 0.01, L2 weight decay 5e-4, no schedule
+    # the reference (SelfTask-GNN train_ssl.py): Adam lr 0.01, L2 weight decay 5e-4, no schedule, 200 epochs,
+    # the checkpoint of best validation accuracy
     optimizer_defaults = {"lr": 0.01, "weight_decay": 5e-4, "schedule": "constant", "warmup_fraction": 0.0}
+    trainer_defaults = {"max_epochs": 200, "restore_best": True}
 
     def __init__(self, config: SelfTaskConfig, input_spec: dict[str, Any], optimizer=None, seed: int = 0):
         super().__init__(config, input_spec, optimizer, seed)
         if config.task not in TASKS:
             raise RecipeError(f"Unknown SelfTask task {config.task!r}.{did_you_mean(config.task, TASKS)} Tasks: {sorted(TASKS)}.")
+        task_cls = TASKS[config.task]
+        num_classes = input_spec.get("num_classes", 0)
+        if task_cls.needs_labels and not config.supervised:
+            raise RecipeError(
+                f"SelfTask task {config.task!r} builds its targets from labelled nodes, so it trains jointly only: "
+                "drop supervised=False, or pick a label-free task (node_property, edge_mask, pairwise_distance, "
+                "distance2clusters, attribute_mask, pairwise_attr_sim)."
+            )
+        try:
+            self.task = task_cls(config.hidden_dim, input_spec, **config.task_options)
+        except (TypeError, ValueError) as exc:
+            raise RecipeError(f"SelfTask task {config.task!r} rejected task_options {config.task_options}: {exc}") from exc
         self.encoder = build_encoder(
-            config.encoder, {"input_dim": input_spec["input_dim"]},
+            config.encoder, {"input_dim": self.task.encoder_input_dim},
             {"hidden_dim": config.hidden_dim, "num_layers": config.encoder_layers, "dropout": config.dropout},
         )
-        try:
-            self.task = TASKS[config.task](config.hidden_dim, **config.task_options)
-        except TypeError as exc:
-            raise RecipeError(f"SelfTask task {config.task!r} rejected task_options {config.task_options}: {exc}") from exc
         self.ssl_weight = self.task.default_weight if config.ssl_weight is None else config.ssl_weight
-        num_classes = input_spec.get("num_classes", 0)
         self.classifier = self.encoder.conv(config.hidden_dim, num_classes) if config.supervised and num_classes > 1 else None
         self._shared_hidden: tuple[torch.Tensor, torch.Tensor] | None = None
 
-    def _training_hidden(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(h, A')``: dropout of the first-layer output on the graph the task trains on."""
-        self.task.prepare(batch["edge_index"], batch["x"].shape[0], self.seed)
-        edge_index = self.task.training_graph(batch["edge_index"])
-        h = torch.relu(self.encoder(batch["x"], edge_index))
-        return nn.functional.dropout(h, self.config.dropout, self.training), edge_index
+    def _training_hidden(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(h, dropout(h), A')`` on the graph and features the task trains on."""
+        nodes = batch.get("n_id")
+        if nodes is not None and not self.task.mini_batch and self.ssl_weight != 0:
+            allowed = sorted(name for name, task in TASKS.items() if task.mini_batch)
+            raise RecipeError(
+                f"SelfTask task {self.config.task!r} needs the whole graph at each step (all node pairs or labelled nodes); "
+                f"use the full-batch loader (data.loader: full), or one of {allowed} on neighbour mini-batches."
+            )
+        self.task.prepare(batch.get("graph", batch), self.seed)
+        x, edge_index = self.task.training_inputs(self.task.encoder_inputs(batch["x"]), batch["edge_index"], nodes)
+        h = torch.relu(self.encoder(self._sparse_if_mostly_zero(x), edge_index))
+        return h, nn.functional.dropout(h, self.config.dropout, self.training), edge_index
+
+    def _sparse_if_mostly_zero(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` as a sparse CSR tensor when at most 10% of it is non-zero (bag-of-words features: Cora 1.3%), so
+        the first layer's ``x W`` costs 3-4x less on CPU; the same values either way. Cached for the same tensor."""
+        if self.config.encoder not in SPARSE_INPUT_ENCODERS:
+            return x
+        key = (x.data_ptr(), tuple(x.shape), x.device, 0 if x.is_inference() else x._version)
+        cached = self.__dict__.get("_sparse_input")
+        if cached is None or cached[0] != key:
+            with warnings.catch_warnings():  # "sparse CSR support is in beta": matrix products with it are stable
+                warnings.simplefilter("ignore", UserWarning)
+                sparse = x.to_sparse_csr() if x.ndim == 2 and torch.count_nonzero(x) <= 0.1 * x.numel() else x
+            cached = (key, sparse)
+            self.__dict__["_sparse_input"] = cached
+        return cached[1]
 
     def ssl_loss(self, batch):
-        h, edge_index = self._training_hidden(batch)
-        self._shared_hidden = (h, edge_index)  # the base calls ssl_loss first: one forward serves both terms
-        return self.task.loss(h, self.generator(h.device))
+        h, dropped, edge_index = self._training_hidden(batch)
+        self._shared_hidden = (dropped, edge_index)  # the base calls ssl_loss first: one forward serves both terms
+        if self.ssl_weight == 0:
+            return torch.zeros((), device=h.device), {}
+        seeds = batch.get("seed_count")
+        features = dropped if self.task.after_dropout else h
+        if seeds is not None:  # neighbour-loader mini-batch: the seed nodes come first
+            return self.task.loss(features[: int(seeds)], self.generator(h.device), batch["n_id"][: int(seeds)])
+        return self.task.loss(features, self.generator(h.device))
 
     def supervised_loss(self, batch):
         shared, self._shared_hidden = self._shared_hidden, None
         labelled = batch["train_mask"]
         if self.classifier is None or not labelled.any():
             return None
-        h, edge_index = shared if shared is not None else self._training_hidden(batch)
-        log_probs = torch.log_softmax(self.classifier(h, edge_index), dim=1)
+        dropped, edge_index = shared if shared is not None else self._training_hidden(batch)[1:]
+        log_probs = torch.log_softmax(self.classifier(dropped, edge_index), dim=1)
         loss = nn.functional.nll_loss(log_probs[labelled], batch["y"][labelled])
         return loss, {"nll": loss.detach()}
+
+    def validation_step(self, batch, batch_idx):
+        """Accuracy and NLL on the ``val_mask`` nodes (joint mode); the task's loss in label-free mode."""
+        if self.classifier is None:
+            return super().validation_step(batch, batch_idx)
+        rows = batch["val_mask"] & (batch["y"] >= 0)
+        log_probs = torch.log_softmax(self._class_scores(batch), dim=1)[rows]
+        accuracy = (log_probs.argmax(dim=1) == batch["y"][rows]).float().mean()
+        self.log("val/accuracy", accuracy, prog_bar=True, batch_size=int(rows.sum()))
+        self.log("val/nll", nn.functional.nll_loss(log_probs, batch["y"][rows]), batch_size=int(rows.sum()))
+
+    def checkpoint_monitor(self) -> tuple[str, str]:
+        return ("val/accuracy", "max") if self.classifier is not None else ("val/loss", "min")
 
     def configure_optimizers(self) -> dict[str, Any]:
         """Adam with L2 weight decay on every weight (``g + wd * w`` added to the gradient), as the reference
@@ -98,15 +161,21 @@ class SelfTask(Method):
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_then_decay(step, total, options))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
+    def _class_scores(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        h = self.embed(batch)
+        return self.classifier(h, batch["edge_index"])
+
     def predict_classes(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """(N,) predicted node classes on the full graph (joint mode)."""
         if self.classifier is None:
             raise RecipeError("This SelfTask run was trained without labels (supervised=False): it has no classifier.")
-        h = torch.relu(self.encoder(batch["x"], batch["edge_index"]))
-        return self.classifier(h, batch["edge_index"]).argmax(dim=1)
+        return self._class_scores(batch).argmax(dim=1)
 
     def embed(self, batch):
-        return torch.relu(self.encoder(batch["x"], batch["edge_index"]))
+        """(N, D) node embeddings; on a neighbour mini-batch, those of its seed nodes (from sampled neighbourhoods)."""
+        h = torch.relu(self.encoder(self._sparse_if_mostly_zero(self.task.encoder_inputs(batch["x"])), batch["edge_index"]))
+        seeds = batch.get("seed_count")
+        return h if seeds is None else h[: int(seeds)]
 
 
 @dataclasses.dataclass
@@ -140,3 +209,58 @@ class EdgeMaskSelfTask(SelfTask):
     """SelfTask with the EdgeMask task."""
 
     Config = EdgeMaskConfig
+
+
+@dataclasses.dataclass
+class Distance2ClustersConfig(SelfTaskConfig):
+    task: str = "distance2clusters"
+
+
+class Distance2ClustersSelfTask(SelfTask):
+    """SelfTask with the Distance2Clusters task."""
+
+    Config = Distance2ClustersConfig
+
+
+@dataclasses.dataclass
+class AttributeMaskConfig(SelfTaskConfig):
+    task: str = "attribute_mask"
+
+
+class AttributeMaskSelfTask(SelfTask):
+    """SelfTask with the AttributeMask task."""
+
+    Config = AttributeMaskConfig
+
+
+@dataclasses.dataclass
+class PairwiseAttrSimConfig(SelfTaskConfig):
+    task: str = "pairwise_attr_sim"
+
+
+class PairwiseAttrSimSelfTask(SelfTask):
+    """SelfTask with the PairwiseAttrSim task."""
+
+    Config = PairwiseAttrSimConfig
+
+
+@dataclasses.dataclass
+class Distance2LabeledConfig(SelfTaskConfig):
+    task: str = "distance2labeled"
+
+
+class Distance2LabeledSelfTask(SelfTask):
+    """SelfTask with the Distance2Labeled task."""
+
+    Config = Distance2LabeledConfig
+
+
+@dataclasses.dataclass
+class ContextLabelConfig(SelfTaskConfig):
+    task: str = "context_label"
+
+
+class ContextLabelSelfTask(SelfTask):
+    """SelfTask with the ContextLabel task."""
+
+    Config = ContextLabelConfig

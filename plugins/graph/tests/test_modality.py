@@ -81,3 +81,21 @@ def test_loader_yields_the_whole_graph_once_per_epoch():
     modality, raw = fitted(Graph().example())
     batches = list(modality.dataloader(modality.dataset(raw), batch_size=4, shuffle=True, drop_last=True, num_workers=0, seed=0))
     assert len(batches) == 1 and batches[0]["x"].shape == (34, 34)
+
+
+def test_val_mask_keeps_labelled_nodes_only_and_is_empty_without_one():
+    graph = Data(x=torch.eye(4), edge_index=torch.tensor([[0, 1, 2], [1, 2, 3]]), y=torch.tensor([0, 1, -1, 1]))
+    graph.train_mask = torch.tensor([True, False, False, False])
+    graph.val_mask = torch.tensor([False, True, True, False])
+    modality, raw = fitted(graph)
+    batch = modality.transform(raw)
+    assert batch["val_mask"].tolist() == [False, True, False, False]  # node 2 has no label
+    assert not fitted(Graph().example())[0].transform(Graph().example())["val_mask"].any()
+
+
+def test_neighbor_loader_option_is_checked_by_the_recipe():
+    import multissl
+    from multissl.errors import RecipeError
+
+    with pytest.raises(RecipeError, match="loader"):
+        multissl.pretrain("graph", Graph().example(), method="node_property", max_epochs=1, **{"data.loader": "neighbour"})

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from multissl_graph.tasks.base import PretextTask
+from multissl_graph.tasks.base import PretextTask, pair_difference
 
 
 class EdgeMask(PretextTask):
@@ -20,8 +20,10 @@ class EdgeMask(PretextTask):
 
     default_weight = 10.0
 
-    def __init__(self, hidden_dim: int, mask_ratio: float = 0.1) -> None:
-        super().__init__()
+    def __init__(self, hidden_dim: int, input_spec, mask_ratio: float = 0.1) -> None:
+        super().__init__(hidden_dim, input_spec)
+        if not 0.0 < mask_ratio < 1.0:
+            raise ValueError(f"mask_ratio must be in (0, 1), got {mask_ratio}")
         self.head = nn.Linear(hidden_dim, 2)
         self.mask_ratio = mask_ratio
         self.masked = torch.empty(0, 2, dtype=torch.long)
@@ -29,7 +31,8 @@ class EdgeMask(PretextTask):
         self.edge_keys = torch.empty(0, dtype=torch.long)
         self.num_nodes = 0
 
-    def build_targets(self, edge_index, num_nodes, seed):
+    def build_targets(self, graph, seed):
+        edge_index, num_nodes = graph["edge_index"], graph["x"].shape[0]
         edges = edge_index.cpu()
         undirected = edges[:, edges[0] < edges[1]].t()
         order = torch.randperm(len(undirected), generator=torch.Generator().manual_seed(seed))
@@ -41,8 +44,8 @@ class EdgeMask(PretextTask):
         self.edge_keys = (edges[0] * num_nodes + edges[1]).sort().values.to(device)
         self.num_nodes = num_nodes
 
-    def training_graph(self, edge_index):
-        return self.kept_edge_index
+    def training_inputs(self, x, edge_index, nodes=None):
+        return x, self.kept_edge_index
 
     def sample_non_edges(self, count: int, generator: torch.Generator) -> torch.Tensor:
         """Up to ``count`` (u, v) pairs with ``u != v`` that are not edges of the full graph."""
@@ -51,9 +54,9 @@ class EdgeMask(PretextTask):
         valid = (candidates[:, 0] != candidates[:, 1]) & ~torch.isin(keys, self.edge_keys)
         return candidates[valid][:count]
 
-    def loss(self, h, generator):
+    def loss(self, h, generator, nodes=None):
         negatives = self.sample_non_edges(len(self.masked), generator)
         pairs = torch.cat([self.masked, negatives])
         targets = torch.cat([torch.ones(len(self.masked)), torch.zeros(len(negatives))]).long().to(h.device)
-        loss = nn.functional.cross_entropy(self.head((h[pairs[:, 0]] - h[pairs[:, 1]]).abs()), targets)
+        loss = nn.functional.cross_entropy(self.head(pair_difference(h, pairs)), targets)
         return loss, {"edge_mask": loss.detach()}

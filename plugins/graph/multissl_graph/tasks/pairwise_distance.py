@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from multissl_graph.tasks.base import PretextTask
+from multissl_graph.tasks.base import PretextTask, pair_difference
 
 CUTOFF = 3
 """Hops 1..CUTOFF are classes of their own; farther pairs share the last class."""
@@ -44,15 +44,15 @@ class PairwiseDistance(PretextTask):
 
     default_weight = 20.0
 
-    def __init__(self, hidden_dim: int, pairs_per_class: int = 4000) -> None:
-        super().__init__()
+    def __init__(self, hidden_dim: int, input_spec, pairs_per_class: int = 4000) -> None:
+        super().__init__(hidden_dim, input_spec)
         self.head = nn.Linear(hidden_dim, CUTOFF + 1)
         self.pairs_per_class = pairs_per_class
         self.classes = torch.empty(0, 0, dtype=torch.int8)
         self.near_pairs: list[torch.Tensor] = []
 
-    def build_targets(self, edge_index: torch.Tensor, num_nodes: int, seed: int) -> None:
-        self.classes = distance_classes(edge_index, num_nodes).to(edge_index.device)
+    def build_targets(self, graph, seed: int) -> None:
+        self.classes = distance_classes(graph["edge_index"], graph["x"].shape[0]).to(graph["x"].device)
         self.near_pairs = [(self.classes == c).nonzero() for c in range(CUTOFF)]
 
     def sample_pairs(self, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -64,8 +64,8 @@ class PairwiseDistance(PretextTask):
         pairs = torch.cat(pairs + [far])
         return pairs, self.classes[pairs[:, 0], pairs[:, 1]].long()
 
-    def loss(self, h, generator):
+    def loss(self, h, generator, nodes=None):
         pairs, targets = self.sample_pairs(generator)
-        logits = self.head((h[pairs[:, 0]] - h[pairs[:, 1]]).abs())
+        logits = self.head(pair_difference(h, pairs))
         loss = nn.functional.cross_entropy(logits, targets)
         return loss, {"pairwise_distance": loss.detach()}
