@@ -208,12 +208,14 @@ def test_context_label_adds_the_label_correction_term():
         ContextLabel(4, {"input_dim": 4, "num_classes": 0})
 
 
-def test_percentile_matches_torch_quantile():
-    from multissl_graph.tasks.label_correction import percentile
+def test_symmetric_percentile_matches_torch_quantile_of_the_whole_similarity_matrix():
+    from multissl_graph.tasks.label_correction import symmetric_percentile
 
-    for n in (1, 2, 7, 1000):
-        values = torch.randn(n, generator=torch.Generator().manual_seed(n))
-        torch.testing.assert_close(percentile(values, 0.4), torch.quantile(values, 0.4))
+    for n in (1, 2, 3, 7, 320):
+        unit = torch.nn.functional.normalize(torch.randn(n, 16, generator=torch.Generator().manual_seed(n)), dim=1)
+        sims = unit @ unit.t()
+        for q in (0.0, 0.4, 0.5, 0.9):
+            torch.testing.assert_close(symmetric_percentile(sims, q), torch.quantile(sims.flatten(), q))
 
 
 def test_pair_difference_and_its_gradient_match_gathering_both_ends():
