@@ -44,7 +44,7 @@ class GraphOptions:
     """Neighbours sampled per node at each hop (``loader: neighbor``); one hop per graph-convolution layer."""
 
 
-class _OneGraph(Dataset):
+class OneGraph(Dataset):
     """A dataset of one item: the whole preprocessed graph."""
 
     def __init__(self, graph: dict[str, torch.Tensor]) -> None:
@@ -57,7 +57,7 @@ class _OneGraph(Dataset):
         return self.graph
 
 
-class _SeedNodes(_OneGraph):
+class _SeedNodes(OneGraph):
     """The whole preprocessed graph, counted as its nodes: the samples neighbour mini-batches are made of."""
 
     def __len__(self) -> int:
@@ -115,7 +115,7 @@ class Graph(Modality):
         return {"x": x, "edge_index": edge_index, "y": y, "train_mask": train_mask, "val_mask": val_mask}
 
     def dataset(self, raw) -> Dataset:
-        return (_OneGraph if self.options.loader == "full" else _SeedNodes)(self.transform(raw))
+        return (OneGraph if self.options.loader == "full" else _SeedNodes)(self.transform(raw))
 
     def collate(self, items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
         return items[0]

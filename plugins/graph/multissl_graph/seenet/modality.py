@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from multissl.errors import InvalidDataError, RecipeError
 from multissl.modalities.base import Modality, PreprocessingState
+from multissl_graph.modality import OneGraph
 from multissl_graph.seenet.data import TemporalRelations
 from multissl_graph.seenet.distance import pair_distances, quantile_boundaries
 from multissl_graph.seenet.evolving_constraint import evolving_pairs
@@ -46,17 +47,6 @@ class TemporalRelationsOptions:
     """CSV input: the allowed relation kinds (default: those in the training triples)."""
     path_cache: str | None = None
     """Folder caching the 2-hop paths (default: ~/.cache/multissl/seenet_paths)."""
-
-
-class _OneGraph(Dataset):
-    def __init__(self, graph: dict[str, torch.Tensor]) -> None:
-        self.graph = graph
-
-    def __len__(self) -> int:
-        return 1
-
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        return self.graph
 
 
 class TemporalRelationsModality(Modality):
@@ -137,7 +127,7 @@ class TemporalRelationsModality(Modality):
         return np.searchsorted(self.boundaries, distances, side="left").astype(np.int64)  # == torch.bucketize
 
     def dataset(self, raw: TemporalRelations) -> Dataset:
-        return _OneGraph(self.transform(raw))
+        return OneGraph(self.transform(raw))
 
     def collate(self, items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
         return items[0]
