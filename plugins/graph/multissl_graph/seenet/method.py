@@ -70,7 +70,8 @@ class SEENet(Method):
     """SEConv encoder + DistMult decoder, SE-SSL pretraining, selection on validation MRR@10."""
 
     Config = SEENetConfig
-    # the reference (train_ssl.py / train_trial.py): Adam lr 1e-2, L2 weight decay 1e-4, no schedule, clip 1.0
+    # the PyTorch reference (train_ssl.py / train_trial.py): Adam lr 1e-2, L2 weight decay 1e-4, no schedule, clip 1.0
+    # (the Paddle reference's Tokyo script: L2 1e-5, no clipping)
     optimizer_defaults: ClassVar[dict[str, Any]] = {"lr": 0.01, "weight_decay": 1e-4, "schedule": "constant", "warmup_fraction": 0.0}
     trainer_defaults: ClassVar[dict[str, Any]] = {"max_epochs": 5100}
 
