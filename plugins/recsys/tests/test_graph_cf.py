@@ -127,6 +127,7 @@ def test_lightgcn_finds_planted_communities():
 
 @pytest.mark.parametrize("cls", [SGL, SimGCL])
 def test_sgl_and_simgcl_training_lowers_bpr_and_the_contrast_alone_lowers_infonce(cls):
+    torch.manual_seed(0)  # the embedding init draws from the global RNG; unseeded, 1 init in 30 missed the 0.7 bar (SimGCL)
     _, history = _planted_training(cls, 40, 0.01)
     assert history[-1]["supervised/bpr"] < 0.97 * history[0]["supervised/bpr"], (history[0], history[-1])
     batch, spec = _batch()
