@@ -102,9 +102,7 @@ def _anchor_weights(weights, n: int, views: int, name: str, like: torch.Tensor) 
         raise InvalidDataError(
             f"InfoNCE expects {name} of shape (V,)=({views},) or (N, V)=({n}, {views}), got {tuple(weights.shape)}."
         )
-    if not torch.isfinite(weights).all() or (weights < 0).any():
-        raise InvalidDataError(f"InfoNCE {name} must be finite and non-negative.")
-    return weights
+    return _finite_non_negative(weights, name)
 
 
 def _pair_weights(weights, n: int, m: int, views: int, like: torch.Tensor) -> torch.Tensor:
@@ -115,8 +113,12 @@ def _pair_weights(weights, n: int, m: int, views: int, like: torch.Tensor) -> to
             f"InfoNCE expects per-pair negative_weights of shape (N, M, V)=({n}, {m}, {views}), M the keys of all "
             f"processes, got {tuple(weights.shape)}."
         )
+    return _finite_non_negative(weights, "negative_weights")
+
+
+def _finite_non_negative(weights: torch.Tensor, name: str) -> torch.Tensor:
     if not torch.isfinite(weights).all() or (weights < 0).any():
-        raise InvalidDataError("InfoNCE negative_weights must be finite and non-negative.")
+        raise InvalidDataError(f"InfoNCE {name} must be finite and non-negative.")
     return weights
 
 
