@@ -16,6 +16,6 @@ def labelled_subset(labels: np.ndarray, fraction: float, seed: int) -> np.ndarra
     chosen = []
     for value in np.unique(labels):
         members = np.flatnonzero(labels == value)
-        take = max(1, int(round(fraction * len(members))))
+        take = max(1, round(fraction * len(members)))
         chosen.append(rng.choice(members, size=take, replace=False))
     return np.sort(np.concatenate(chosen))

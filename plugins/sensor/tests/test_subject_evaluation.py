@@ -8,7 +8,12 @@ import torch
 from multissl_sensor.classifier import embed_windows, train_and_predict
 from multissl_sensor.label_budget import labelled_subset
 from multissl_sensor.modality import Sensor
-from multissl_sensor.subject_evaluation import SUPERVISED, ClassifierSettings, leave_one_subject_out
+from multissl_sensor.subject_evaluation import (
+    SUPERVISED,
+    ClassifierSettings,
+    anchor_windows,
+    leave_one_subject_out,
+)
 
 from multissl.encoders.cnn1d import CNN1dEncoder
 from multissl.errors import InvalidDataError, RecipeError
@@ -84,3 +89,14 @@ def test_leave_one_subject_out_rejects_one_subject_and_unseen_classes():
     other["labels"] = np.where(other["labels"] == 2, 7, other["labels"])
     with pytest.raises(InvalidDataError, match=r"Subject 'a' has classes \[2\] that no training subject has"):
         leave_one_subject_out({"a": _subject(0), "b": other}, {}, {"window": 64, "stride": 32}, progress=False)
+
+
+def test_anchor_windows_are_the_collated_anchor_windows_and_their_majority_labels():
+    modality = Sensor(Sensor.Options(window=16, stride=8, anchor="imu1"))
+    raw = modality.load(modality.example())
+    modality.fit(raw)
+    windows, labels = anchor_windows(modality, raw)
+    dataset = modality.dataset(raw)
+    collated = modality.collate([dataset[i] for i in range(len(dataset))])["x"]
+    assert torch.equal(windows, collated)
+    assert np.array_equal(labels, modality.labels(raw))
