@@ -13,14 +13,15 @@ from multissl.methods.base import Method
 from multissl.objectives.masked_reconstruction import MaskedReconstruction
 from multissl_speech.frontend import Frontend, feature_config
 from multissl_speech.pooling import masked_mean
-from multissl_speech.tera_alteration import TERAAlteration
+from multissl_speech.tera_alteration import TERAAlteration, TERAAlterationOptions
 
 
-@dataclasses.dataclass
-class TERAConfig:
+@dataclasses.dataclass(frozen=True)
+class TERAConfig(TERAAlterationOptions):
     """TERA options. The alteration, loss and optimiser are the reference's ``logMelBase-T-F-M`` (REFERENCES.md,
     TERA); the encoder defaults to a CPU-sized 3 x 192 (the paper's Base is 3 x 768, 12 heads, FFN 3072: the
-    shipped recipe ``speech_tera_base``)."""
+    shipped recipe ``speech_tera_base``). The alteration options (``proportion``, ``span``, ...) are inherited
+    from :class:`TERAAlterationOptions` and checked when the recipe is read."""
 
     d_model: int = 192
     num_layers: int = 3
@@ -28,13 +29,6 @@ class TERAConfig:
     ffn_dim: int = 768
     dropout: float = 0.1
     max_frames: int = 1500
-    proportion: float = 0.15
-    span: int = 7
-    zero_probability: float = 0.8
-    replace_probability: float = 0.1
-    max_frequency: float = 0.2
-    noise_probability: float = 0.15
-    noise_std: float = 0.2
     loss: str = "l1"
 
 
@@ -57,9 +51,7 @@ class TERA(Method):
                                           config.dropout, "gelu", positional="sinusoidal", max_len=config.max_frames)
         self.head = nn.Sequential(nn.Linear(config.d_model, config.d_model), nn.GELU(), nn.LayerNorm(config.d_model),
                                   nn.Linear(config.d_model, dim))
-        self.alteration = TERAAlteration(config.proportion, config.span, config.zero_probability,
-                                         config.replace_probability, config.max_frequency, config.noise_probability,
-                                         config.noise_std)
+        self.alteration = TERAAlteration(**config.alteration_options())
         self.objective = MaskedReconstruction(config.loss)
 
     def _inputs(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:

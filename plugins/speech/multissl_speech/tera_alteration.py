@@ -20,18 +20,9 @@ class Alteration:
 
 
 @dataclasses.dataclass(frozen=True)
-class TERAAlteration:
-    """Time, frequency and magnitude alteration of a feature batch ``x`` (N, T, F) with valid frames ``valid``.
-
-    Time: per utterance ``round(T_i · proportion / span)`` spans of ``span`` frames start at distinct positions
-    drawn uniformly from ``[0, T_i − span − 1]`` (overlap allowed, as the reference); then, per utterance,
-    with probability 0.8 the chosen frames are zeroed, 0.1 replaced by the frames of as many other random spans,
-    0.1 left as they are. Frequency: one block of ``U{0, ⌊max_frequency · F⌋}`` consecutive bins, starting
-    uniformly, is zeroed on every frame. Magnitude: with probability ``noise_probability`` per utterance,
-    ``N(0, noise_std²)`` noise is added to all its valid frames. An utterance too short for a span gets no time
-    alteration (the reference asserts and crashes, s3prl#342). The span draw is written here rather than
-    taken from the core ``SpanMask`` because the replacement policy needs the span starts, not only the mask.
-    """
+class TERAAlterationOptions:
+    """The alteration's recipe options, checked on construction; :class:`TERAConfig` inherits them so a recipe
+    passes them flat in its ``method`` block."""
 
     proportion: float = 0.15
     span: int = 7
@@ -49,6 +40,25 @@ class TERAAlteration:
             raise RecipeError("TERA zero_probability + replace_probability must be at most 1.")
         if not isinstance(self.span, int) or self.span < 1 or self.noise_std < 0:
             raise RecipeError(f"TERA span must be a positive integer and noise_std >= 0, got {self.span}, {self.noise_std}.")
+
+    def alteration_options(self) -> dict[str, float | int]:
+        """These options alone, as keyword arguments for :class:`TERAAlteration`."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(TERAAlterationOptions)}
+
+
+@dataclasses.dataclass(frozen=True)
+class TERAAlteration(TERAAlterationOptions):
+    """Time, frequency and magnitude alteration of a feature batch ``x`` (N, T, F) with valid frames ``valid``.
+
+    Time: per utterance ``round(T_i · proportion / span)`` spans of ``span`` frames start at distinct positions
+    drawn uniformly from ``[0, T_i − span − 1]`` (overlap allowed, as the reference); then, per utterance,
+    with probability 0.8 the chosen frames are zeroed, 0.1 replaced by the frames of as many other random spans,
+    0.1 left as they are. Frequency: one block of ``U{0, ⌊max_frequency · F⌋}`` consecutive bins, starting
+    uniformly, is zeroed on every frame. Magnitude: with probability ``noise_probability`` per utterance,
+    ``N(0, noise_std²)`` noise is added to all its valid frames. An utterance too short for a span gets no time
+    alteration (the reference asserts and crashes, s3prl#342). The span draw is written here rather than
+    taken from the core ``SpanMask`` because the replacement policy needs the span starts, not only the mask.
+    """
 
     def __call__(self, x: Tensor, valid: Tensor, generator: torch.Generator) -> Alteration:
         n, length, n_bins = x.shape

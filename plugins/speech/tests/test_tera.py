@@ -92,3 +92,15 @@ def test_bad_alteration_settings_are_explained():
         TERAAlteration(zero_probability=0.9, replace_probability=0.2)
     with pytest.raises(RecipeError, match="span"):
         TERAAlteration(span=0)
+
+
+def test_recipe_passes_alteration_options_flat_and_they_are_checked_when_read():
+    from multissl_speech.tera import TERAConfig
+
+    from multissl.config import build_options
+
+    config = build_options(TERAConfig, {"d_model": 32, "span": 5, "noise_std": 0.1}, "method")
+    alteration = TERAAlteration(**config.alteration_options())
+    assert (alteration.span, alteration.noise_std, alteration.proportion) == (5, 0.1, 0.15)
+    with pytest.raises(RecipeError, match="max_frequency"):
+        build_options(TERAConfig, {"max_frequency": 1.5}, "method")
