@@ -1,4 +1,4 @@
-"""The node-level contrast SGL and SimGCL share, on the core InfoNCE.
+"""The node-level contrast SGL and SimGCL share, on the core InfoNCE, and their common base class.
 
 ``L_cl = InfoNCE(z'_U, z''_U) + InfoNCE(z'_I, z''_I)`` over the distinct users U and items I of the
 batch, where ``z'`` and ``z''`` are the two views' final embeddings: each node's other view is its
@@ -9,9 +9,32 @@ against every user or item, a dense B × N matrix).
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import torch
 
 from multissl.objectives import InfoNCE
+from multissl_recsys.lightgcn import LightGCN, LightGCNConfig
+
+
+@dataclasses.dataclass
+class ContrastiveLightGCNConfig(LightGCNConfig):
+    """Options SGL and SimGCL share: λ of ``L_cl`` and the InfoNCE temperature τ."""
+
+    ssl_weight: float = 0.1
+    temperature: float = 0.2
+
+
+class ContrastiveLightGCN(LightGCN):
+    """LightGCN + BPR + ``ssl_weight`` × :func:`view_contrast`; subclasses define ``ssl_loss`` (their two views)."""
+
+    Config = ContrastiveLightGCNConfig
+
+    def __init__(self, config: ContrastiveLightGCNConfig, input_spec: dict[str, Any], optimizer=None, seed: int = 0):
+        super().__init__(config, input_spec, optimizer, seed)
+        self.ssl_weight = float(config.ssl_weight)
+        self.contrast = InfoNCE(temperature=config.temperature)
 
 
 def view_contrast(

@@ -15,22 +15,18 @@ from typing import Any
 import torch
 
 from multissl.errors import RecipeError
-from multissl.objectives import InfoNCE
 from multissl_recsys.adjacency import edge_dropped, normalized_adjacency
-from multissl_recsys.graph_contrast import view_contrast
-from multissl_recsys.lightgcn import LightGCN, LightGCNConfig
+from multissl_recsys.graph_contrast import ContrastiveLightGCN, ContrastiveLightGCNConfig, view_contrast
 
 
 @dataclasses.dataclass
-class SGLConfig(LightGCNConfig):
+class SGLConfig(ContrastiveLightGCNConfig):
     """Options of ``sgl``."""
 
     drop_ratio: float = 0.1
-    ssl_weight: float = 0.1
-    temperature: float = 0.2
 
 
-class SGL(LightGCN):
+class SGL(ContrastiveLightGCN):
     """SGL with edge dropout (SGL-ED)."""
 
     Config = SGLConfig
@@ -39,8 +35,6 @@ class SGL(LightGCN):
         super().__init__(config, input_spec, optimizer, seed)
         if not 0.0 < config.drop_ratio < 1.0:
             raise RecipeError(f"sgl drop_ratio must be in (0, 1), got {config.drop_ratio}.")
-        self.ssl_weight = float(config.ssl_weight)
-        self.contrast = InfoNCE(temperature=config.temperature)
         self._views: tuple[Any, tuple[torch.Tensor, torch.Tensor]] | None = None
 
     def views(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:

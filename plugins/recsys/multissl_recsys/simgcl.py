@@ -16,21 +16,18 @@ import torch
 import torch.nn.functional as F
 
 from multissl.errors import RecipeError
-from multissl.objectives import InfoNCE
-from multissl_recsys.graph_contrast import view_contrast
-from multissl_recsys.lightgcn import LightGCN, LightGCNConfig
+from multissl_recsys.graph_contrast import ContrastiveLightGCN, ContrastiveLightGCNConfig, view_contrast
 
 
 @dataclasses.dataclass
-class SimGCLConfig(LightGCNConfig):
+class SimGCLConfig(ContrastiveLightGCNConfig):
     """Options of ``simgcl``."""
 
     eps: float = 0.1
     ssl_weight: float = 0.2
-    temperature: float = 0.2
 
 
-class SimGCL(LightGCN):
+class SimGCL(ContrastiveLightGCN):
     """SimGCL: uniform noise views, no graph augmentation."""
 
     Config = SimGCLConfig
@@ -39,8 +36,6 @@ class SimGCL(LightGCN):
         super().__init__(config, input_spec, optimizer, seed)
         if not config.eps > 0:
             raise RecipeError(f"simgcl eps must be positive, got {config.eps}.")
-        self.ssl_weight = float(config.ssl_weight)
-        self.contrast = InfoNCE(temperature=config.temperature)
 
     def perturbed(self, adjacency: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """One noisy view: (U, D) user and (I, D) item embeddings."""
