@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any, Literal
+
 from torch import Tensor, nn
 
 from multissl.encoders.positional import sinusoidal_positions
 from multissl.methods.components import build_encoder
 from multissl_tabular.tokenizer import FeatureTokenizer
+
+
+@dataclasses.dataclass
+class RowEncoderConfig:
+    """Options shared by the T-JEPA and SCARF configs: the row encoder's shape, the unknown-category
+    rate and the ``embed`` output. Each method's config subclasses it and may change the defaults."""
+
+    dim: int = 64
+    num_layers: int = 3
+    num_heads: int = 2
+    ffn_dim: int = 128
+    dropout: float = 0.0
+    n_reg: int = 1
+    init_std: float = 0.02
+    unknown_category_rate: float = 0.01
+    """Share of known category codes replaced by the unknown token in training batches, so that token is trained."""
+    embedding: Literal["mean", "tokens"] = "mean"
+    """``embed`` output: the mean over tokens (N, dim), or every token flattened (N, tokens·dim)."""
 
 
 class RowEncoder(nn.Module):
@@ -42,6 +63,14 @@ class RowEncoder(nn.Module):
             },
         )
         truncated_normal_linears(self.transformer, init_std)
+
+    @classmethod
+    def from_config(cls, config: RowEncoderConfig, input_spec: dict[str, Any]) -> RowEncoder:
+        """The encoder for a method's ``config`` over the tabular modality's ``input_spec``."""
+        return cls(
+            input_spec["n_numeric"], input_spec["categorical_cardinalities"], config.dim, config.num_layers,
+            config.num_heads, config.ffn_dim, config.dropout, config.n_reg, config.init_std,
+        )
 
     @property
     def n_features(self) -> int:

@@ -3,34 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Literal
+from typing import Any
 
 import torch
 
 from multissl.methods.base import Method
 from multissl.methods.components import build_objective, build_view, projection_mlp
-from multissl_tabular.row_encoder import RowEncoder
+from multissl_tabular.row_encoder import RowEncoder, RowEncoderConfig
 from multissl_tabular.unknown_categories import replace_by_unknown
 
 
 @dataclasses.dataclass
-class SCARFConfig:
-    """SCARF options: corruption rate and temperature as in the paper; a small token Transformer."""
+class SCARFConfig(RowEncoderConfig):
+    """SCARF options: corruption rate and temperature as in the paper; a small token Transformer
+    (the backbone defaults of :class:`RowEncoderConfig`)."""
 
-    dim: int = 64
-    num_layers: int = 3
-    num_heads: int = 2
-    ffn_dim: int = 128
-    dropout: float = 0.0
-    n_reg: int = 1
-    init_std: float = 0.02
     corruption_ratio: float = 0.6
     temperature: float = 1.0
     projector_dims: list[int] = dataclasses.field(default_factory=lambda: [256, 128])
-    unknown_category_rate: float = 0.01
-    """Share of known category codes replaced by the unknown token in training batches, so that token is trained."""
-    embedding: Literal["mean", "tokens"] = "mean"
-    """``embed`` output: the mean over tokens (N, dim), or every token flattened (N, tokens·dim)."""
 
 
 class SCARF(Method):
@@ -44,10 +34,7 @@ class SCARF(Method):
 
     def __init__(self, config: SCARFConfig, input_spec: dict[str, Any], optimizer=None, seed: int = 0):
         super().__init__(config, input_spec, optimizer, seed)
-        self.encoder = RowEncoder(
-            input_spec["n_numeric"], input_spec["categorical_cardinalities"], config.dim, config.num_layers,
-            config.num_heads, config.ffn_dim, config.dropout, config.n_reg, config.init_std,
-        )
+        self.encoder = RowEncoder.from_config(config, input_spec)
         self.corruption = build_view([{"name": "marginal_corruption", "ratio": config.corruption_ratio}])
         self.projector = projection_mlp(config.dim, config.projector_dims)
         self.objective = build_objective("ntxent", {"temperature": config.temperature})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 
@@ -12,21 +12,17 @@ from multissl.methods.components import build_objective
 from multissl.targets.ema_teacher import EMATeacher
 from multissl_tabular.masks import FeatureMasks
 from multissl_tabular.predictor import LatentPredictor
-from multissl_tabular.row_encoder import RowEncoder
+from multissl_tabular.row_encoder import RowEncoder, RowEncoderConfig
 from multissl_tabular.unknown_categories import replace_by_unknown
 
 
 @dataclasses.dataclass
-class TJEPAConfig:
+class TJEPAConfig(RowEncoderConfig):
     """T-JEPA options; defaults are the reference's (REFERENCES.md, T-JEPA)."""
 
-    dim: int = 64
     num_layers: int = 16
-    num_heads: int = 2
     ffn_dim: int = 64
     dropout: float = 0.002
-    n_reg: int = 1
-    init_std: float = 0.02
     predictor_dim: int = 16
     predictor_layers: int = 16
     predictor_heads: int = 4
@@ -39,10 +35,6 @@ class TJEPAConfig:
     momentum_start: float = 0.996
     momentum_end: float = 1.0
     loss: Literal["mse", "smooth_l1"] = "mse"
-    unknown_category_rate: float = 0.01
-    """Share of known category codes replaced by the unknown token in training batches, so that token is trained."""
-    embedding: Literal["mean", "tokens"] = "mean"
-    """``embed`` output: the mean over tokens (N, dim), or every token flattened (N, tokens·dim)."""
 
 
 class TJEPA(Method):
@@ -54,14 +46,11 @@ class TJEPA(Method):
 
     Config = TJEPAConfig
     # the reference: AdamW lr 3.66e-4, 10 warm-up epochs out of 300, then cosine
-    optimizer_defaults = {"lr": 3.66e-4, "warmup_fraction": 10 / 300, "schedule": "cosine"}
+    optimizer_defaults: ClassVar[dict[str, Any]] = {"lr": 3.66e-4, "warmup_fraction": 10 / 300, "schedule": "cosine"}
 
     def __init__(self, config: TJEPAConfig, input_spec: dict[str, Any], optimizer=None, seed: int = 0):
         super().__init__(config, input_spec, optimizer, seed)
-        self.context_encoder = RowEncoder(
-            input_spec["n_numeric"], input_spec["categorical_cardinalities"], config.dim, config.num_layers,
-            config.num_heads, config.ffn_dim, config.dropout, config.n_reg, config.init_std,
-        )
+        self.context_encoder = RowEncoder.from_config(config, input_spec)
         self.target_encoder = EMATeacher(self.context_encoder, config.momentum_start, config.momentum_end)
         self.predictor = LatentPredictor(
             config.dim, config.n_reg + self.context_encoder.n_features, config.predictor_dim, config.predictor_layers,

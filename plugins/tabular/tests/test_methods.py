@@ -67,3 +67,18 @@ def test_target_encoder_follows_the_context_encoder_by_ema():
     assert not any(p.requires_grad for p in teacher.values())
     for name, parameter in student.items():
         torch.testing.assert_close(teacher[name], parameter, msg=name)
+
+
+def test_configs_share_the_backbone_options_and_keep_their_own_defaults():
+    from multissl_tabular.row_encoder import RowEncoder, RowEncoderConfig
+    from multissl_tabular.scarf import SCARFConfig
+
+    tjepa, scarf = TJEPAConfig(), SCARFConfig()
+    assert isinstance(tjepa, RowEncoderConfig) and isinstance(scarf, RowEncoderConfig)
+    # T-JEPA keeps the reference's encoder (16 layers, FFN 64, dropout 0.002); SCARF the small one
+    assert (tjepa.num_layers, tjepa.ffn_dim, tjepa.dropout) == (16, 64, 0.002)
+    assert (scarf.num_layers, scarf.ffn_dim, scarf.dropout) == (3, 128, 0.0)
+    encoder = RowEncoder.from_config(
+        SCARFConfig(dim=8, num_layers=1, ffn_dim=16, n_reg=2), {"n_numeric": 2, "categorical_cardinalities": [4]}
+    )
+    assert encoder.n_features == 3 and encoder.n_reg == 2 and encoder.output_dim == 8
