@@ -178,89 +178,21 @@ class SelfTask(Method):
         return h if seeds is None else h[: int(seeds)]
 
 
-@dataclasses.dataclass
-class PairwiseDistanceConfig(SelfTaskConfig):
-    task: str = "pairwise_distance"
+def _single_task_method(task: str, name: str) -> tuple[type[SelfTaskConfig], type[SelfTask]]:
+    """``(<name>Config, <name>SelfTask)``: SelfTask with ``task`` as the default task, so that each task is a
+    method of its own name. Both are bound below at module level under those names, so the registry strings
+    ``multissl_graph.selftask:<name>SelfTask`` and pickles find them."""
+    config = dataclasses.make_dataclass(f"{name}Config", [("task", str, dataclasses.field(default=task))], bases=(SelfTaskConfig,))
+    config.__module__ = __name__
+    method = type(f"{name}SelfTask", (SelfTask,), {"Config": config, "__doc__": f"SelfTask with the {name} task.", "__module__": __name__})
+    return config, method
 
 
-@dataclasses.dataclass
-class NodePropertyConfig(SelfTaskConfig):
-    task: str = "node_property"
-
-
-@dataclasses.dataclass
-class EdgeMaskConfig(SelfTaskConfig):
-    task: str = "edge_mask"
-
-
-class PairwiseDistanceSelfTask(SelfTask):
-    """SelfTask with the PairwiseDistance task."""
-
-    Config = PairwiseDistanceConfig
-
-
-class NodePropertySelfTask(SelfTask):
-    """SelfTask with the NodeProperty task."""
-
-    Config = NodePropertyConfig
-
-
-class EdgeMaskSelfTask(SelfTask):
-    """SelfTask with the EdgeMask task."""
-
-    Config = EdgeMaskConfig
-
-
-@dataclasses.dataclass
-class Distance2ClustersConfig(SelfTaskConfig):
-    task: str = "distance2clusters"
-
-
-class Distance2ClustersSelfTask(SelfTask):
-    """SelfTask with the Distance2Clusters task."""
-
-    Config = Distance2ClustersConfig
-
-
-@dataclasses.dataclass
-class AttributeMaskConfig(SelfTaskConfig):
-    task: str = "attribute_mask"
-
-
-class AttributeMaskSelfTask(SelfTask):
-    """SelfTask with the AttributeMask task."""
-
-    Config = AttributeMaskConfig
-
-
-@dataclasses.dataclass
-class PairwiseAttrSimConfig(SelfTaskConfig):
-    task: str = "pairwise_attr_sim"
-
-
-class PairwiseAttrSimSelfTask(SelfTask):
-    """SelfTask with the PairwiseAttrSim task."""
-
-    Config = PairwiseAttrSimConfig
-
-
-@dataclasses.dataclass
-class Distance2LabeledConfig(SelfTaskConfig):
-    task: str = "distance2labeled"
-
-
-class Distance2LabeledSelfTask(SelfTask):
-    """SelfTask with the Distance2Labeled task."""
-
-    Config = Distance2LabeledConfig
-
-
-@dataclasses.dataclass
-class ContextLabelConfig(SelfTaskConfig):
-    task: str = "context_label"
-
-
-class ContextLabelSelfTask(SelfTask):
-    """SelfTask with the ContextLabel task."""
-
-    Config = ContextLabelConfig
+PairwiseDistanceConfig, PairwiseDistanceSelfTask = _single_task_method("pairwise_distance", "PairwiseDistance")
+NodePropertyConfig, NodePropertySelfTask = _single_task_method("node_property", "NodeProperty")
+EdgeMaskConfig, EdgeMaskSelfTask = _single_task_method("edge_mask", "EdgeMask")
+Distance2ClustersConfig, Distance2ClustersSelfTask = _single_task_method("distance2clusters", "Distance2Clusters")
+AttributeMaskConfig, AttributeMaskSelfTask = _single_task_method("attribute_mask", "AttributeMask")
+PairwiseAttrSimConfig, PairwiseAttrSimSelfTask = _single_task_method("pairwise_attr_sim", "PairwiseAttrSim")
+Distance2LabeledConfig, Distance2LabeledSelfTask = _single_task_method("distance2labeled", "Distance2Labeled")
+ContextLabelConfig, ContextLabelSelfTask = _single_task_method("context_label", "ContextLabel")

@@ -201,3 +201,12 @@ def test_tokyo_batch_holds_the_cached_paths_and_ssl_targets(tmp_path):
     counts = np.bincount(batch["train_bins"].numpy(), minlength=40)
     assert counts.min() > 0.5 * counts.mean()
     assert int(batch["cell_pointer"][-1]) == 2352 and set(batch["evo_label"].unique().tolist()) == {0.0, 1.0}
+
+
+def test_non_finite_coordinates_of_a_built_dataset_are_counted_and_named():
+    from multissl.errors import NonFiniteDataError
+    from multissl_graph.seenet.data import TemporalRelations
+
+    coords = np.array([[35.0, 139.0], [np.nan, 139.1], [35.2, np.inf]])
+    with pytest.raises(NonFiniteDataError, match=r"Coordinates of 2 locations .*\['b', 'c'\]"):
+        TemporalRelations(("a", "b", "c"), coords, ("k",), ("0",), [[0, 0, 1]], [], [], [[0, 0]], [0, 0, 0])

@@ -125,3 +125,17 @@ def test_context_label_with_label_correction_fits_on_karate():
         task_options={"filler": "ensemble", "label_correction": 1.5, "correct": 10}, **QUIET,
     )
     assert run.method.ssl_weight == 10.0 and np.isfinite(run.embed(Graph().example())).all()
+
+
+@pytest.mark.parametrize("task", sorted(TASKS))
+def test_each_task_method_is_registered_importable_and_picklable_by_name(task):
+    import pickle
+
+    from multissl.plugins import registry
+
+    method_cls = registry().get("method", task)
+    config = method_cls.Config()
+    assert config.task == task and isinstance(config, SelfTaskConfig) and issubclass(method_cls, SelfTask)
+    assert method_cls.__module__ == "multissl_graph.selftask" and type(config).__module__ == "multissl_graph.selftask"
+    assert pickle.loads(pickle.dumps(method_cls)) is method_cls
+    assert pickle.loads(pickle.dumps(config)) == config

@@ -78,9 +78,10 @@ class TemporalRelations:
             raise EmptyDataError(f"SEENet needs at least one relation kind and one time slot, got kinds {self.kinds}, slots {self.slots}.")
         if self.coords.shape != (n, 2):
             raise InvalidDataError(f"coords must be (locations, 2) = ({n}, 2) latitude/longitude, got {self.coords.shape}.")
-        if not np.isfinite(self.coords).all():
-            bad = [self.locations[i] for i in np.flatnonzero(~np.isfinite(self.coords).all(1))[:5]]
-            raise NonFiniteDataError(f"Coordinates of {len(bad)}+ locations are NaN or infinite (first: {bad}); fix or drop them.")
+        bad = np.flatnonzero(~np.isfinite(self.coords).all(axis=1))
+        if len(bad):
+            first = [self.locations[i] for i in bad[:5]]
+            raise NonFiniteDataError(f"Coordinates of {len(bad)} locations are NaN or infinite (first: {first}); fix or drop them.")
         if len(self.train) == 0:
             raise EmptyDataError("There are no training triples; SEENet needs relations to learn from.")
         for split in SPLITS:
