@@ -176,8 +176,9 @@ def evaluate(
     """Probe the run's frozen embeddings of ``data`` against ``labels`` and against the raw features.
 
     ``labels`` is an array (one per sample) or the name of a label column the modality reads
-    (its ``label_column`` option). Returns a flat dict: ``linear_probe/accuracy``, ``knn_probe/...``,
-    ``rankme`` and the same with ``raw/`` for the modality's baseline features.
+    (its ``label_column`` option). ``evaluators`` names built-in probes or any evaluator a plugin
+    registered (see :func:`multissl.eval.probe_report`). Returns a flat dict: ``linear_probe/accuracy``,
+    ``knn_probe/...``, ``rankme`` and the same with ``raw/`` for the modality's baseline features.
     """
     from multissl.eval.probe_report import probe_report
 

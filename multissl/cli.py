@@ -58,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--labels", required=True, help="label column name, or a .npy/.csv file with one label per sample")
     p.add_argument("--test-fraction", type=float, default=0.2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--evaluators",
+        default="linear_probe,knn_probe,rankme",
+        help="comma-separated evaluator names: built-in or registered by a plugin (see `multissl plugins`)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_evaluate)
     return parser
@@ -155,7 +160,10 @@ def _evaluate(args) -> int:
     labels: Any = args.labels
     if Path(labels).suffix in (".npy", ".csv") and Path(labels).is_file():
         labels = np.load(labels, allow_pickle=False) if labels.endswith(".npy") else np.loadtxt(labels, delimiter=",", dtype=str)
-    report = api.evaluate(run, data=args.data, labels=labels, test_fraction=args.test_fraction, seed=args.seed)
+    evaluators = tuple(name.strip() for name in args.evaluators.split(",") if name.strip())
+    report = api.evaluate(
+        run, data=args.data, labels=labels, test_fraction=args.test_fraction, seed=args.seed, evaluators=evaluators
+    )
     print(json.dumps(report, indent=2, default=float) if args.json else format_report(report))
     return 0
 

@@ -46,6 +46,15 @@ def test_evaluate_prints_json_with_the_raw_baseline(saved_run, capsys):
     assert report["linear_probe/accuracy"] > 0.8 and "raw/linear_probe/accuracy" in report
 
 
+def test_evaluate_runs_only_the_named_evaluators(saved_run, capsys):
+    capsys.readouterr()
+    argv = ["evaluate", str(saved_run), "--data", "breast_cancer", "--labels", "target", "--evaluators", "rankme", "--json"]
+    assert main(argv) == 0
+    assert {key for key in json.loads(capsys.readouterr().out) if "/" in key or key == "rankme"} == {"rankme", "raw/rankme"}
+    assert main(argv[:-3] + ["--evaluators", "knn_prob"]) == 2
+    assert "Did you mean 'knn_probe'" in capsys.readouterr().err
+
+
 def test_methods_and_recipes_list_what_is_registered(capsys):
     assert main(["methods", "--modality", "vectors", "--json"]) == 0
     assert {"simclr", "vicreg", "barlow_twins"} <= {row["name"] for row in json.loads(capsys.readouterr().out)}

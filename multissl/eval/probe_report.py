@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from multissl.errors import InvalidDataError, RecipeError, UnknownComponentError, did_you_mean
+from multissl.errors import InvalidDataError, RecipeError
 from multissl.eval._probe_data import as_embeddings, as_labels, check_not_constant, resolve_task
 from multissl.eval.knn_probe import knn_probe
 from multissl.eval.linear_probe import linear_probe
@@ -33,14 +33,12 @@ def probe_report(
 
     One split drawn with ``seed`` (stratified for classification) serves every probe; the task is inferred
     from all labels. RankMe is computed on all samples. The raw kNN probe standardises its features (they come
-    in arbitrary units); the embeddings' does not. Returns a flat dict such as ``linear_probe/accuracy``,
-    ``knn_probe/macro_f1``, ``rankme``, the same keys prefixed ``raw/``, and ``n_train``, ``n_test``, ``task``.
+    in arbitrary units); the embeddings' does not. Any other name is looked up among the registered evaluators
+    and called as ``evaluator(train_x, train_y, test_x, test_y, task=task, seed=seed)``, which returns a dict
+    of metrics. Returns a flat dict such as ``linear_probe/accuracy``, ``knn_probe/macro_f1``, ``rankme``, the
+    same keys prefixed ``raw/``, and ``n_train``, ``n_test``, ``task``.
     """
-    unknown = [name for name in evaluators if name not in EVALUATORS]
-    if unknown:
-        raise UnknownComponentError(
-            f"Unknown evaluator {unknown[0]!r}.{did_you_mean(unknown[0], EVALUATORS)} Available: {', '.join(EVALUATORS)}."
-        )
+    registered = {name: _registered_evaluator(name) for name in evaluators if name not in EVALUATORS}
     if not 0.0 < test_fraction < 1.0:
         raise RecipeError(f"test_fraction must lie strictly between 0 and 1, got {test_fraction}.")
     feature_sets = {"": as_embeddings(embeddings, "embeddings")}
@@ -63,11 +61,29 @@ def probe_report(
             splits = (features[train], label_values[train], features[test], label_values[test])
             if name == "linear_probe":
                 metrics = linear_probe(*splits, task=task, seed=seed)
-            else:
+            elif name == "knn_probe":
                 metrics = knn_probe(*splits, task=task, standardize=prefix == RAW_PREFIX)
+            else:
+                metrics = _checked_metrics(name, registered[name](*splits, task=task, seed=seed))
             report.update({f"{prefix}{name}/{metric}": value for metric, value in metrics.items()})
     report.update(n_train=len(train), n_test=len(test), task=task)
     return report
+
+
+def _registered_evaluator(name: str) -> Any:
+    """A plugin's evaluator; an unknown name raises with close matches and the registered names."""
+    from multissl.plugins import registry
+
+    return registry().get("evaluator", name)
+
+
+def _checked_metrics(name: str, metrics: Any) -> dict[str, Any]:
+    if not isinstance(metrics, dict) or not all(isinstance(key, str) for key in metrics):
+        raise RecipeError(
+            f"Evaluator {name!r} returned {type(metrics).__name__}; an evaluator must return a dict of "
+            "metric name -> value, e.g. {'accuracy': 0.9}."
+        )
+    return metrics
 
 
 def format_report(report: dict[str, Any]) -> str:

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_wine
 
-from multissl.errors import InvalidDataError, UnknownComponentError
+import multissl
+from multissl.errors import InvalidDataError, RecipeError, UnknownComponentError
 from multissl.eval import format_report, probe_report
 from multissl.eval.probe_report import _split
 
@@ -70,6 +71,37 @@ def test_errors(wine):
         probe_report(features[:12], np.repeat([0, 1, 2, 3], 3), test_fraction=0.2)
     with pytest.raises(UnknownComponentError, match="Did you mean 'knn_probe'"):
         probe_report(features, labels, evaluators=("knn_prob",))
+
+
+def _plugin_with_evaluator(name, evaluator):
+    class Plugin:
+        @multissl.hookimpl
+        def multissl_register(self, registry):
+            registry.add_evaluator(name, evaluator, summary="test")
+
+    return Plugin()
+
+
+def test_a_registered_evaluator_runs_on_the_same_split_for_both_feature_sets(wine, fresh_plugins):
+    features, labels, noise = wine
+    calls = []
+
+    def majority_share(train_x, train_y, test_x, test_y, *, task, seed):
+        calls.append((train_x.shape, test_x.shape, task, seed))
+        return {"share": float(np.mean(test_y == np.bincount(train_y.astype(int)).argmax()))}
+
+    fresh_plugins.host().add_plugin(_plugin_with_evaluator("majority_share", majority_share), "majority")
+    report = probe_report(noise, labels, raw_features=features, seed=3, evaluators=("linear_probe", "majority_share"))
+    assert report["majority_share/share"] == report["raw/majority_share/share"] == pytest.approx(14 / 36)
+    assert calls == [((142, 8), (36, 8), "classification", 3), ((142, 13), (36, 13), "classification", 3)]
+    assert "linear_probe/accuracy" in report
+
+
+def test_a_registered_evaluator_must_return_a_dict(wine, fresh_plugins):
+    features, labels, _ = wine
+    fresh_plugins.host().add_plugin(_plugin_with_evaluator("just_a_number", lambda *splits, task, seed: 0.5), "number")
+    with pytest.raises(RecipeError, match="'just_a_number' returned float; an evaluator must return a dict"):
+        probe_report(features, labels, evaluators=("just_a_number",))
 
 
 def test_format_report_is_an_aligned_table(wine):
