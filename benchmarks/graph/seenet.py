@@ -58,6 +58,7 @@ def run_one(data: Path, model: str, seed: int, args) -> dict:
         "seconds_per_train_epoch": statistics.mean(seconds["train"]),
         "cpu_seconds_per_pretrain_epoch": statistics.mean(method.epoch_cpu_seconds["pretrain"]) if seconds["pretrain"] else None,
         "cpu_seconds_per_train_epoch": statistics.mean(method.epoch_cpu_seconds["train"]),
+        "validation_mrr@10": [[h["epoch"], round(h["mrr@10"], 4)] for h in method.validation_history],
         "wall_seconds": wall, "threads": torch.get_num_threads(), "machine": platform.machine(),
         "schedule": {"train_epochs": args.train_epochs, "pretrain_epochs": args.pretrain_epochs,
                      "pretrain_patience": args.pretrain_patience, "evaluate_every": args.evaluate_every},

@@ -19,6 +19,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from multissl_speech.downstream import (
     fsdd_tasks,
@@ -38,27 +39,38 @@ QUIET = {"trainer.enable_progress_bar": False, "trainer.log_every_n_steps": 50}
 
 
 def tera_options(args):
-    return dict(d_model=args.dim, num_layers=args.layers, num_heads=4, ffn_dim=4 * args.dim, dropout=0.1)
+    return {"d_model": args.dim, "num_layers": args.layers, "num_heads": 4, "ffn_dim": 4 * args.dim, "dropout": 0.1}
 
 
 def hubert_options(args):
-    return dict(hidden_size=args.dim, num_layers=args.layers, num_heads=4, ffn_dim=4 * args.dim, conv_dim=[args.conv_dim] * 7,
-                conv_pos_kernel=32, conv_pos_groups=4, dropout=0.1, n_clusters=args.clusters, kmeans_n_init=3)
+    return {"hidden_size": args.dim, "num_layers": args.layers, "num_heads": 4, "ffn_dim": 4 * args.dim, "conv_dim": [args.conv_dim] * 7,
+            "conv_pos_kernel": 32, "conv_pos_groups": 4, "dropout": 0.1, "n_clusters": args.clusters, "kmeans_n_init": 3}
 
 
 def data_options(features_cmvn: str, args):
     return {"max_seconds": args.crop_seconds, "max_batch_seconds": args.batch_seconds, "cmvn": features_cmvn}
 
 
-def pretrain(method, sources, seed, epochs, options, data, args):
+def pretrain(method, sources, seed, epochs, options, data, args, lr):
     started = time.perf_counter()
     run = multissl.pretrain("speech", sources, method=method, max_epochs=epochs, batch_size=64, seed=seed,
                             **{f"data.{k}": v for k, v in data.items()}, **options, **QUIET,
-                            **{"optimizer.lr": args.lr})
+                            **{"optimizer.lr": lr})
     fit = run.metrics["train"]["fit_seconds"]
     audio = sum(min(d, args.crop_seconds) for d in run.modality.load(sources).durations) * epochs
     return run, {"fit_seconds": fit, "audio_per_second": audio / fit, "wall": time.perf_counter() - started,
-                 "final_loss": run.metrics["train"].get("train/loss_epoch")}
+                 "final_loss": run.metrics["train"].get("train/loss_epoch"), "epochs": epoch_curves(run)}
+
+
+def epoch_curves(run) -> dict[str, list[float]]:
+    """Per-epoch training metrics from the run's CSV log (loss, and e.g. HuBERT's masked_accuracy)."""
+    logs = sorted(Path(run.work_dir).glob("logs/version_*/metrics.csv"))
+    if not logs:
+        return {}
+    table = pd.read_csv(logs[-1])
+    columns = [c for c in table.columns if c.startswith("train/") and not c.endswith("_step") and c != "train/loss"]
+    rows = table.dropna(subset=["train/loss_epoch"]) if "train/loss_epoch" in table else table.iloc[:0]
+    return {c.removeprefix("train/"): [round(float(v), 4) for v in rows[c]] for c in columns}
 
 
 def evaluate(run, tasks, seed):
@@ -96,6 +108,7 @@ def main() -> None:
     parser.add_argument("--conv-dim", type=int, default=64)
     parser.add_argument("--clusters", type=int, default=100)
     parser.add_argument("--lr", type=float, default=5e-4)
+    parser.add_argument("--hubert-lr", type=float, default=None, help="HuBERT's peak learning rate (default: --lr)")
     parser.add_argument("--crop-seconds", type=float, default=4.0)
     parser.add_argument("--batch-seconds", type=float, default=32.0)
     parser.add_argument("--work", default="/tmp/speech_bench")
@@ -151,20 +164,20 @@ def main() -> None:
         work = Path(args.work) / f"seed{seed}"
         per_seed = {}
         tera, tera_speed = pretrain("tera", pretrain_paths, seed, args.tera_epochs, tera_options(args),
-                                    data_options("global", args), args)
+                                    data_options("global", args), args, args.lr)
         per_seed["logmel"] = logmel_rows(tera, tasks, seed)
         print(seed, "logmel", json.dumps(per_seed["logmel"]), flush=True)
         per_seed["tera"] = {**evaluate(tera, tasks, seed), "speed": tera_speed}
         print(seed, "tera", json.dumps(per_seed["tera"]), flush=True)
         hubert1, speed1 = pretrain("hubert", pretrain_paths, seed, args.hubert_epochs, hubert_options(args),
-                                   data_options("utterance", args), args)
+                                   data_options("utterance", args), args, args.hubert_lr or args.lr)
         per_seed["hubert_it1"] = {**evaluate(hubert1, tasks, seed), "speed": speed1}
         print(seed, "hubert_it1", json.dumps(per_seed["hubert_it1"]), flush=True)
         if args.iter2_epochs > 0:
             teacher = export_hubert(hubert1, work / "hubert_it1")
             hubert2, speed2 = pretrain("hubert", pretrain_paths, seed, args.iter2_epochs,
                                        {**hubert_options(args), "teacher": str(teacher), "teacher_layer": args.layers - 1},
-                                       data_options("utterance", args), args)
+                                       data_options("utterance", args), args, args.hubert_lr or args.lr)
             per_seed["hubert_it2"] = {**evaluate(hubert2, tasks, seed), "speed": speed2}
             print(seed, "hubert_it2", json.dumps(per_seed["hubert_it2"]), flush=True)
         results["seeds"][seed] = per_seed
@@ -177,14 +190,16 @@ def main() -> None:
 
 
 def render(results) -> str:
-    seeds = sorted(results["seeds"], key=int)
+    seeds = sorted(map(str, results["seeds"]), key=int)
+    results = {**results, "seeds": {str(k): v for k, v in results["seeds"].items()}}  # int keys when run directly
     models = [m for m in ("logmel", "tera", "hubert_it1", "hubert_it2") if any(m in results["seeds"][s] for s in seeds)]
     tasks = ["fsdd_digit", "fsdd_speaker", "librispeech_speaker"]
     a = results["args"]
-    lines = [f"Seeds {seeds}; pretraining on every {a['pretrain_every']}-th FSDD training clip"
+    hubert_lr = f" (HuBERT {a['hubert_lr']})" if a.get("hubert_lr") else ""
+    lines = [(f"Seeds {seeds}; pretraining on every {a['pretrain_every']}-th FSDD training clip"
              f"{' + LibriSpeech train-clean-100' if a['with_librispeech'] else ''}; model {a['layers']} layers x {a['dim']} (HuBERT conv {a['conv_dim']} channels); epochs: "
              f"TERA {a['tera_epochs']}, HuBERT it1 {a['hubert_epochs']}, it2 {a['iter2_epochs']}; crops {a['crop_seconds']} s; "
-             f"batches <= {a['batch_seconds']} s of audio.", "",
+             f"batches <= {a['batch_seconds']} s of audio; lr {a['lr']}{hubert_lr}."), "",
              "| features | seeds | " + " | ".join(f"{t} linear | {t} weighted" for t in tasks) + " | pretrain audio-s/s |",
              "|---|---|" + "---|---|" * len(tasks) + "---|"]
     for model in models:
@@ -197,6 +212,13 @@ def render(results) -> str:
         speed = [results["seeds"][s][model].get("speed", {}).get("audio_per_second") for s in have]
         speed_cell = "" if speed[0] is None else f"{np.mean(speed):.1f}"
         lines.append(f"| {model} | {','.join(have)} | " + " | ".join(cells) + f" | {speed_cell} |")
+    curves = [(model, s, results["seeds"][s][model]["speed"]["epochs"]) for model in models for s in seeds
+              if results["seeds"][s].get(model, {}).get("speed", {}).get("epochs")]
+    if curves:
+        lines += ["", "Per-epoch training curves (from the runs' CSV logs):", ""]
+        for model, seed, curve in curves:
+            lines.append(f"- {model} seed {seed}: " + "; ".join(f"{k} " + ", ".join(f"{v:.3f}" for v in values)
+                                                              for k, values in curve.items()))
     return "\n".join(lines)
 
 

@@ -8,15 +8,16 @@ preprocessor + ``generate_masked_acoustic_model_data`` + ``TransformerForMaskedA
 s3prl needs torchaudio, which cannot import with the project's CPU torch, so each side runs in its own
 interpreter (``--s3prl-python``: a venv outside the repo with torch==2.14.1 and torchaudio==2.11.0); the driver
 alternates short rounds of the two so that machine load affects both alike, and reports seconds of audio per
-second of training and the ratio.
+second of training (wall clock and process CPU time) and the paired ratios.
 
-    python benchmarks/speech/tera_speed.py --s3prl-python /tmp/ref_s3prl/venv/bin/python --rounds 4
+    python benchmarks/speech/tera_speed.py --s3prl-python /tmp/ref_s3prl/venv/bin/python --rounds 6
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -59,7 +60,7 @@ def run_worker(python: str, side: str, batches: Path, steps: int, threads: int) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--s3prl-python", required=True)
-    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--batches", type=int, default=6)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1)
@@ -70,6 +71,7 @@ def main() -> None:
     batches = Path(args.work) / "batches.npz"
     make_batches(batches, args.batches, args.batch_size, seed=0)
     results = {"multissl": [], "s3prl": []}
+    load_before = os.getloadavg()
     for round_index in range(args.rounds):
         order = ("multissl", "s3prl") if round_index % 2 == 0 else ("s3prl", "multissl")
         for side in order:
@@ -77,23 +79,31 @@ def main() -> None:
             result = run_worker(python, side, batches, args.batches, args.threads)
             results[side].append(result)
             print(round_index, side, json.dumps(result), flush=True)
+    load_after = os.getloadavg()
     speed = {side: np.array([r["audio_seconds"] / r["seconds"] for r in rows]) for side, rows in results.items()}
+    cpu_speed = {side: np.array([r["audio_seconds"] / r["cpu_seconds"] for r in rows]) for side, rows in results.items()}
     ratio = np.median(speed["multissl"]) / np.median(speed["s3prl"])
     lines = [
         (f"TERA pretraining throughput on CPU ({args.threads} torch thread(s)), 3 x 192 Transformer, {args.batches} batches of "
          f"{args.batch_size} FSDD clips at 16 kHz per round, {args.rounds} alternating rounds, finished "
-         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}."),
+         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; 1-minute load average {load_before[0]:.1f} before, "
+         f"{load_after[0]:.1f} after."),
         "",
-        "| implementation | torch | audio seconds per second (median, per round) |",
-        "|---|---|---|",
+        "| implementation | torch | audio s per wall-clock s (median; per round) | audio s per CPU s (median; per round) |",
+        "|---|---|---|---|",
     ]
     for side in ("multissl", "s3prl"):
         per_round = ", ".join(f"{v:.1f}" for v in speed[side])
-        lines.append(f"| {side} | {results[side][0]['torch']} | {np.median(speed[side]):.1f} ({per_round}) |")
-    paired = speed["multissl"] / speed["s3prl"]  # both sides ran back to back in each round: load drift cancels best
-    lines += ["", f"Ratio multissl / s3prl (medians): **{ratio:.2f}x**.",
-              (f"Paired ratio per round (multissl / s3prl, same round): {', '.join(f'{v:.2f}' for v in paired)}; "
-               f"median **{np.median(paired):.2f}x**.")]
+        per_round_cpu = ", ".join(f"{v:.1f}" for v in cpu_speed[side])
+        lines.append(f"| {side} | {results[side][0]['torch']} | {np.median(speed[side]):.1f} ({per_round}) | "
+                     f"{np.median(cpu_speed[side]):.1f} ({per_round_cpu}) |")
+    # both sides ran back to back in each round: load drift cancels best in the paired ratios
+    paired, paired_cpu = speed["multissl"] / speed["s3prl"], cpu_speed["multissl"] / cpu_speed["s3prl"]
+    lines += ["", f"Ratio multissl / s3prl (medians, wall clock): **{ratio:.2f}x**.",
+              (f"Paired ratio per round (multissl / s3prl, same round), wall clock: "
+               f"{', '.join(f'{v:.2f}' for v in paired)}; median **{np.median(paired):.2f}x**."),
+              (f"Paired ratio per round, CPU time: {', '.join(f'{v:.2f}' for v in paired_cpu)}; "
+               f"median **{np.median(paired_cpu):.2f}x**.")]
     table = "\n".join(lines)
     print(table)
     if args.out:

@@ -1,6 +1,10 @@
 """One timed round of TERA training steps for ``tera_speed.py``: ``worker.py {multissl|s3prl} batches.npz steps threads``.
 
-Prints one JSON line: seconds of audio trained on, seconds taken (after one warm-up step), torch version.
+With a fifth argument ``profile`` it then runs the steps once more under ``torch.profiler`` and prints the
+operators by self CPU time (the table in results.md).
+
+Prints one JSON line: seconds of audio trained on, wall-clock and CPU seconds taken (after one warm-up step; the
+process's CPU time is not inflated by waiting for a core on a shared machine), torch version.
 """
 
 from __future__ import annotations
@@ -84,12 +88,19 @@ def main() -> None:
     batches = [(torch.from_numpy(data[f"wave{b}"]), torch.from_numpy(data[f"len{b}"])) for b in range(steps)]
     step = multissl_step() if side == "multissl" else s3prl_step()
     step(*batches[0])  # warm-up
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for waveform, lengths in batches:
         step(waveform, lengths)
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     audio = float(sum(int(lengths.sum()) for _, lengths in batches) / 16000)
-    print(json.dumps({"audio_seconds": audio, "seconds": seconds, "torch": torch.__version__}))
+    if sys.argv[5:] == ["profile"]:
+        from torch.profiler import ProfilerActivity, profile
+
+        with profile(activities=[ProfilerActivity.CPU]) as profiler:
+            for waveform, lengths in batches:
+                step(waveform, lengths)
+        print(profiler.key_averages().table(sort_by="self_cpu_time_total", row_limit=30))
+    print(json.dumps({"audio_seconds": audio, "seconds": seconds, "cpu_seconds": cpu_seconds, "torch": torch.__version__}))
 
 
 if __name__ == "__main__":

@@ -20,8 +20,9 @@ Lightning (the same trainer ``multissl.pretrain`` builds), the reference's train
 
 stream: writes a Parquet file of ``--rows`` rows (12 numeric, 4 categorical columns, 64k-row groups) in a
 temporary directory and pretrains a small T-JEPA on it with ``data.streaming=true`` in a fresh process for
-1 epoch capped at ``--steps`` steps, plus a full pass of ``fit`` over every row; reports peak RSS for the
-full file and for a file a tenth its size (flat memory: about the same peak).
+1 epoch capped at ``--steps`` steps (-1: the whole epoch), plus a full pass of ``fit`` over every row; reports
+peak RSS and RSS sampled over time for the full file and for a file a tenth its size (flat memory: about the
+same peak, and no growth from the first tenth of the run to the last).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -99,12 +101,15 @@ def quality(args: argparse.Namespace) -> None:
         features = frame.drop(columns=label)
         options = dict(spec.get("options", {}))
         max_rows, epochs, batch = PRETRAIN[name]
+        max_rows = args.pretrain_rows if args.pretrain_rows is not None else max_rows
+        epochs = args.pretrain_epochs or epochs
         if args.quick:
             max_rows, epochs = min(max_rows, 2000), 1
         pretrain_rows = np.random.default_rng(0).permutation(train)[:max_rows]
         results: dict[str, list[float]] = {}
         info: dict[str, str] = {}
-        for method, config in (("tjepa", TJEPA_SMALL), ("scarf", SCARF_SMALL)):
+        tjepa_config = {**TJEPA_SMALL, **dict(_option(o) for o in args.tjepa)}
+        for method, config in (("tjepa", tjepa_config), ("scarf", SCARF_SMALL)):
             if method not in args.parts:
                 continue
             started = time.perf_counter()
@@ -131,6 +136,15 @@ def quality(args: argparse.Namespace) -> None:
         print(_table([r for r in rows if r[0] == name]), flush=True)
     print("\n## All tables\n")
     print(_table(rows))
+
+
+def _option(text: str) -> tuple[str, Any]:
+    """``key=value`` from the command line, the value read as JSON when it parses (numbers, lists), else a string."""
+    key, _, value = text.partition("=")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
 
 
 def _baselines(args, features, y, splits, classification, scale, options, head_options, results) -> None:
@@ -195,6 +209,12 @@ def ours_speed(args: argparse.Namespace) -> dict[str, float]:
     from multissl.plugins import registry
 
     torch.set_num_threads(args.threads)
+    if args.core_layers:  # the same method on PyTorch's own layers: what this plugin's layers are measured against
+        from multissl_tabular.sparse_dropout_transformer import SparseDropoutTransformer
+
+        from multissl.encoders.transformer import TransformerEncoder
+
+        SparseDropoutTransformer.forward = TransformerEncoder.forward
     modality = Tabular(TabularOptions(label_column="income", missing_values=["?"]))
     raw = modality.load(DATA / TABLES["adult"]["path"])
     modality.fit(raw)
@@ -212,7 +232,8 @@ def ours_speed(args: argparse.Namespace) -> dict[str, float]:
         trainer = build_trainer(recipe, Path(work), has_validation=False, callbacks=[timer], batches_per_epoch=len(loader))
         L.seed_everything(0, verbose=False)
         trainer.fit(method, loader)
-    return {"rows": timer.rows, "seconds": timer.seconds, "rows_per_second": timer.rows / timer.seconds}
+    return {"rows": timer.rows, "seconds": timer.seconds, "rows_per_second": timer.rows / timer.seconds,
+            "rows_per_cpu_second": timer.rows / timer.cpu_seconds}
 
 
 class StepTimer:
@@ -223,16 +244,17 @@ class StepTimer:
 
         class _Timer(Callback):
             def __init__(self) -> None:
-                self.rows, self.seconds, self.started = 0, 0.0, None
+                self.rows, self.seconds, self.cpu_seconds, self.started = 0, 0.0, 0.0, None
 
             def on_train_batch_start(self, trainer, module, batch, batch_idx) -> None:
                 if batch_idx == skip:
-                    self.started = time.perf_counter()
+                    self.started = (time.perf_counter(), time.process_time())
 
             def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
                 if batch_idx >= skip:
                     self.rows += len(batch["numeric"])
-                    self.seconds = time.perf_counter() - self.started
+                    self.seconds = time.perf_counter() - self.started[0]
+                    self.cpu_seconds = time.process_time() - self.started[1]
 
         return _Timer()
 
@@ -246,21 +268,35 @@ def speed(args: argparse.Namespace) -> None:
     reference_command = [args.reference_python, str(HERE / "reference_tjepa_steps.py"), "--data",
                          str(DATA / TABLES["adult"]["path"]), "--threads", str(args.threads), "--steps", str(args.steps),
                          "--warmup-steps", str(args.warmup_steps), "--batch-size", str(args.batch_size)]
-    measured: dict[str, list[float]] = {"multissl": [], "reference": []}
+    order = [("multissl", ours_command, ROOT), ("reference", reference_command, reference)]
+    if args.with_core_layers:
+        order.insert(1, ("multissl on PyTorch layers", [*ours_command, "--core-layers"], ROOT))
+    measured: dict[str, list[float]] = {who: [] for who, _, _ in order}
+    per_cpu_second: dict[str, list[float]] = {who: [] for who, _, _ in order}
+    loads = []
     for round_ in range(args.rounds):
-        order = [("multissl", ours_command, ROOT), ("reference", reference_command, reference)]
-        for who, command, cwd in order if round_ % 2 == 0 else order[::-1]:
+        for who, command, cwd in order[round_ % len(order):] + order[: round_ % len(order)]:  # rotate the order
+            loads.append(os.getloadavg()[0])
             out = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
             if out.returncode != 0:
                 raise SystemExit(f"{who} failed:\n{out.stderr[-3000:]}")
             result = json.loads(out.stdout.strip().splitlines()[-1])
             measured[who].append(result["rows_per_second"])
-            print(f"round {round_}: {who} {result['rows_per_second']:.1f} rows/s", flush=True)
+            per_cpu_second[who].append(result["rows_per_cpu_second"])
+            print(f"round {round_}: {who} {result['rows_per_second']:.1f} rows/s, "
+                  f"{result['rows_per_cpu_second']:.1f} rows per CPU second (load {loads[-1]:.1f})", flush=True)
     ratios = [a / b for a, b in zip(measured["multissl"], measured["reference"])]
+    cpu_ratios = [a / b for a, b in zip(per_cpu_second["multissl"], per_cpu_second["reference"])]
+    if args.with_core_layers:
+        own = [a / b for a, b in zip(measured["multissl"], measured["multissl on PyTorch layers"])]
+        core_vs_reference = [a / b for a, b in zip(measured["multissl on PyTorch layers"], measured["reference"])]
+        print(f"\nmultissl / multissl on PyTorch layers per round {[round(r, 2) for r in own]}, mean {np.mean(own):.2f}x; "
+              f"multissl on PyTorch layers / reference {[round(r, 2) for r in core_vs_reference]}, mean {np.mean(core_vs_reference):.2f}x")
     print(f"\nmultissl {np.mean(measured['multissl']):.1f} rows/s, reference {np.mean(measured['reference']):.1f} rows/s; "
-          f"ratio per round {[round(r, 2) for r in ratios]}, mean {np.mean(ratios):.2f}x "
+          f"ratio per round {[round(r, 2) for r in ratios]}, mean {np.mean(ratios):.2f}x; per CPU second "
+          f"{[round(r, 2) for r in cpu_ratios]}, mean {np.mean(cpu_ratios):.2f}x "
           f"(batch {args.batch_size}, {args.steps} timed steps after {args.warmup_steps}, {args.threads} threads, load "
-          f"{os.getloadavg()[0]:.1f})")
+          f"{min(loads):.1f}-{max(loads):.1f})")
 
 
 # -- streaming -----------------------------------------------------------------------------------------
@@ -269,7 +305,8 @@ def stream(args: argparse.Namespace) -> None:
         for rows in (args.rows // 10, args.rows):
             path = Path(work) / f"rows_{rows}.parquet"
             _write_table(path, rows)
-            command = [sys.executable, __file__, "stream-one", str(path), "--steps", str(args.steps)]
+            command = [sys.executable, __file__, "stream-one", str(path), "--steps", str(args.steps),
+                       "--sample-seconds", str(args.sample_seconds)]
             out = subprocess.run(command, capture_output=True, text=True, check=False)
             if out.returncode != 0:
                 raise SystemExit(out.stderr[-3000:])
@@ -295,19 +332,44 @@ def _write_table(path: Path, rows: int, chunk: int = 65536) -> None:
 
 
 def stream_one(args: argparse.Namespace) -> None:
+    import threading
+
     import multissl
 
     started = time.perf_counter()
+    samples: list[tuple[float, float]] = []  # (seconds since start, RSS MB), every --sample-seconds
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(args.sample_seconds):
+            samples.append((time.perf_counter() - started, _rss_mb()))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     run = multissl.pretrain(
         "tabular", str(args.path), "tjepa", max_epochs=1, batch_size=512, seed=0,
         dim=16, num_layers=1, ffn_dim=32, predictor_dim=8, predictor_layers=1, predictor_ffn_dim=16,
         **{"data.streaming": True, "trainer.max_steps": args.steps, "trainer.enable_progress_bar": False, "trainer.loggers": []},
     )
+    done.set()
+    sampler.join()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     size_mb = Path(args.path).stat().st_size / 2**20
     rows = _parquet_rows(args.path)
-    print(json.dumps({"rows": rows, "file_mb": round(size_mb, 1), "steps": run.metrics["train"]["steps"],
-                      "seconds": round(time.perf_counter() - started, 1), "peak_rss_mb": round(peak_mb, 1)}))
+    tenth = max(len(samples) // 10, 1)
+    print(json.dumps({
+        "rows": rows, "file_mb": round(size_mb, 1), "steps": run.metrics["train"]["steps"],
+        "seconds": round(time.perf_counter() - started, 1), "peak_rss_mb": round(peak_mb, 1),
+        "rss_samples": len(samples), "rss_max_first_tenth_mb": round(max(r for _, r in samples[:tenth]), 1) if samples else None,
+        "rss_max_last_tenth_mb": round(max(r for _, r in samples[-tenth:]), 1) if samples else None,
+        "rss_over_time_mb": [(round(t), round(r)) for t, r in samples[:: max(len(samples) // 12, 1)]],
+    }))
+
+
+def _rss_mb() -> float:
+    """The process's resident set size now (Linux ``/proc/self/statm``), MB."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def _parquet_rows(path: str) -> int:
@@ -328,6 +390,9 @@ def main() -> None:
     q.add_argument("--threads", type=int, default=1)
     q.add_argument("--quick", action="store_true", help="1 epoch on at most 2000 rows: a smoke run, not a result")
     q.add_argument("--progress", action="store_true")
+    q.add_argument("--pretrain-rows", type=int, default=None, help="pretraining rows per table (default: PRETRAIN's cap)")
+    q.add_argument("--pretrain-epochs", type=int, default=None, help="pretraining epochs (default: PRETRAIN's)")
+    q.add_argument("--tjepa", nargs="*", default=[], metavar="KEY=VALUE", help="T-JEPA options over TJEPA_SMALL, e.g. dim=64")
     q.add_argument("--parts", nargs="+", default=["tjepa", "scarf", "baselines"], choices=["tjepa", "scarf", "baselines"])
     for name in ("speed", "speed-ours"):
         s = commands.add_parser(name)
@@ -335,16 +400,20 @@ def main() -> None:
         s.add_argument("--steps", type=int, default=6)
         s.add_argument("--warmup-steps", type=int, default=2)
         s.add_argument("--batch-size", type=int, default=512)
+        s.add_argument("--core-layers", action="store_true", help="run ours on PyTorch's Transformer layers")
         if name == "speed":
+            s.add_argument("--with-core-layers", action="store_true",
+                           help="also time ours on PyTorch's Transformer layers in every round (the speed-up of our layers)")
             s.add_argument("--rounds", type=int, default=2)
             s.add_argument("--reference", default="/tmp/ref_tjepa")
             s.add_argument("--reference-python", default="/tmp/ref_tjepa/venv/bin/python")
     st = commands.add_parser("stream")
     st.add_argument("--rows", type=int, default=1_000_000)
-    st.add_argument("--steps", type=int, default=200)
     one = commands.add_parser("stream-one")
     one.add_argument("path")
-    one.add_argument("--steps", type=int, default=200)
+    for parser_ in (st, one):
+        parser_.add_argument("--steps", type=int, default=200, help="training steps (batch 512); -1: one full epoch")
+        parser_.add_argument("--sample-seconds", type=float, default=5.0, help="RSS sampling interval")
     args = parser.parse_args()
     if args.command == "quality":
         quality(args)

@@ -6,6 +6,7 @@ import torch
 from torch import Tensor, nn
 
 from multissl.encoders.base import Encoder, check_input
+from multissl.encoders.packed_layer import packed_layer_forward
 from multissl.encoders.positional import sinusoidal_positions
 from multissl.errors import InvalidDataError, RecipeError
 
@@ -19,7 +20,10 @@ class TransformerEncoder(Encoder):
 
     ``padding_mask`` is bool ``(N, T)``, True at padding: padded keys are ignored by attention, so real
     tokens do not depend on padding. A row with no real token attends over its padding so its outputs
-    stay finite; its embedding is zero. ``embed`` is the mean over real tokens.
+    stay finite; its embedding is zero. ``embed`` is the mean over real tokens. With ``skip_padding`` and a
+    ``padding_mask``, only real tokens are computed (:func:`packed_layer_forward`; same parameters and, up to
+    float rounding, the same real-token outputs) and padded outputs are 0: for variable-length batches.
+    ``ffn_dropout`` sets the dropout on the feed-forward hidden units alone (None: ``dropout``, as PyTorch's layer).
     """
 
     def __init__(
@@ -35,6 +39,8 @@ class TransformerEncoder(Encoder):
         positional: str | None = "sinusoidal",
         max_len: int = 4096,
         project_input: bool = True,
+        skip_padding: bool = False,
+        ffn_dropout: float | None = None,
     ):
         super().__init__()
         if positional not in _POSITIONAL:
@@ -47,6 +53,7 @@ class TransformerEncoder(Encoder):
         self.output_dim = int(d_model)
         self.max_len = int(max_len)
         self.positional = positional
+        self.skip_padding = bool(skip_padding)
         if not project_input and input_dim != d_model:
             raise RecipeError(
                 f"TransformerEncoder with project_input=False needs input_dim == d_model, got {input_dim} and {d_model}."
@@ -66,6 +73,11 @@ class TransformerEncoder(Encoder):
             )
             for _ in range(num_layers)
         )
+        if ffn_dropout is not None:  # BERT's layer (TERA's) has none on the feed-forward hidden units: ffn_dropout=0
+            if not 0.0 <= ffn_dropout < 1.0:
+                raise RecipeError(f"TransformerEncoder ffn_dropout must lie in [0, 1), got {ffn_dropout}.")
+            for layer in self.layers:
+                layer.dropout = nn.Dropout(ffn_dropout)
         self.final_norm = nn.LayerNorm(d_model) if norm_first else nn.Identity()
 
     def forward(
@@ -81,18 +93,37 @@ class TransformerEncoder(Encoder):
                 f"crop them or build the encoder with a larger max_len."
             )
         padding_mask = self._checked_padding(padding_mask, n, length, x.device)
+        key_padding = None
+        if padding_mask is not None:
+            key_padding = padding_mask & ~padding_mask.all(dim=1, keepdim=True)  # all-padding rows: attend to all
+        if self.skip_padding and padding_mask is not None:
+            return self._forward_real_tokens(x, padding_mask, key_padding, return_all_layers)
         hidden = self.input_projection(x)
         if self.positional is not None:
             hidden = hidden + self.positions[:length]
         hidden = self.input_dropout(hidden)
-        key_padding = None
-        if padding_mask is not None:
-            key_padding = padding_mask & ~padding_mask.all(dim=1, keepdim=True)  # all-padding rows: attend to all
         outputs = [hidden]
         for layer in self.layers:
             outputs.append(layer(outputs[-1], src_key_padding_mask=key_padding))
         outputs[-1] = self.final_norm(outputs[-1])
         return outputs if return_all_layers else outputs[-1]
+
+    def _forward_real_tokens(
+        self, x: Tensor, padding_mask: Tensor, key_padding: Tensor, return_all_layers: bool
+    ) -> Tensor | list[Tensor]:
+        """``forward`` computed on the real tokens only, gathered into one ``(M, d_model)`` sequence."""
+        n, length, _ = x.shape
+        index = (~padding_mask).flatten().nonzero().squeeze(1)  # flat positions n·T + t of the real tokens
+        hidden = self.input_projection(x.flatten(0, 1).index_select(0, index))
+        if self.positional is not None:
+            hidden = hidden + self.positions[index % length]
+        outputs = [self.input_dropout(hidden)]
+        for layer in self.layers:
+            outputs.append(packed_layer_forward(layer, outputs[-1], index, (n, length), key_padding))
+        outputs[-1] = self.final_norm(outputs[-1])
+        padded = [h.new_zeros(n * length, h.shape[-1]).index_copy(0, index, h).view(n, length, -1)
+                  for h in (outputs if return_all_layers else outputs[-1:])]
+        return padded if return_all_layers else padded[0]
 
     def embed(self, x: Tensor, padding_mask: Tensor | None = None) -> Tensor:
         """Mean of ``forward`` over real tokens: ``(N, d_model)``."""

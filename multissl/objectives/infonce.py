@@ -20,6 +20,12 @@ class InfoNCE(nn.Module):
     Negative weights may also be given per pair, (N, M, V) over the M keys of all processes in rank
     order (the batch in one process): ``n_ijv``, for negatives chosen per anchor (e.g. ColloSSL's
     time-shuffled negatives); the anchor's own row ``j = i`` is ignored there.
+    ``negatives`` (K, D) adds K shared negatives of weight 1 to every anchor's denominator
+    (``+ Σ_k e^{s_ik}``, with ``s_ik = cos(query_i, negatives_k) / temperature``): a MoCo-style queue
+    (He et al. 2020), or the rest of a catalogue for a contrast against every node (SGL, Wu et al. 2021);
+    they are not gathered across processes (pass the same set to every process).
+    ``anchor_weights`` (N,) make the loss the weighted mean ``Σ_i w_i L_i / Σ_i w_i`` (accuracy alike),
+    e.g. the multiplicity of a distinct node standing for its repeats in a batch.
     """
 
     def __init__(self, temperature: float = 0.1, normalize: bool = True):
@@ -36,14 +42,19 @@ class InfoNCE(nn.Module):
         *,
         positive_weights: torch.Tensor | None = None,
         negative_weights: torch.Tensor | None = None,
+        negatives: torch.Tensor | None = None,
+        anchor_weights: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         keys = _keys_with_views(query, keys)
+        _check_shared_negatives(negatives, query)
         n, views = keys.shape[:2]
         pos_w = _anchor_weights(positive_weights, n, views, "positive_weights", query)
         per_pair = negative_weights is not None and torch.as_tensor(negative_weights).dim() == 3
         neg_w = None if per_pair else _anchor_weights(negative_weights, n, views, "negative_weights", query)
+        anchor_w = _loss_weights(anchor_weights, n, query)
         if self.normalize:
             query, keys = F.normalize(query, dim=-1), F.normalize(keys, dim=-1)
+            negatives = None if negatives is None else F.normalize(negatives, dim=-1)
 
         all_keys = gather_with_grad(keys)
         rows = local_slice(n, device=query.device)
@@ -61,14 +72,21 @@ class InfoNCE(nn.Module):
         has_positive = positive.any(1)
         no_positive = ~has_positive[:, None]  # such rows would give log(0); they are left out
         log_all = weighted.masked_fill(no_positive, 0.0).logsumexp(1)
+        shared_max = None
+        if negatives is not None and negatives.shape[0] > 0:
+            shared = (query / self.temperature) @ negatives.T  # scaling the (N, D) side: one pass less over (N, K)
+            log_all = torch.logaddexp(log_all, shared.logsumexp(1))
+            shared_max = shared.detach().amax(1)
         log_pos = weighted.masked_fill(~positive, float("-inf")).masked_fill(no_positive, 0.0).logsumexp(1)
-        loss_sum = torch.where(has_positive, log_all - log_pos, 0.0).sum()
+        loss_sum = torch.where(has_positive, (log_all - log_pos) * anchor_w, 0.0).sum()
 
         with torch.no_grad():
-            correct = (positive.gather(1, weighted.argmax(1, keepdim=True)).squeeze(1) & has_positive).sum()
+            best, best_at = weighted.max(1)
+            top_is_positive = positive.gather(1, best_at[:, None]).squeeze(1) & has_positive
+            correct = ((top_is_positive if shared_max is None else top_is_positive & (best > shared_max)) * anchor_w).sum()
             cosine = F.cosine_similarity(query[:, None, :], keys, dim=-1)
             dtype = torch.promote_types(loss_sum.dtype, torch.float32)
-            stats = torch.stack([loss_sum, has_positive.sum(), correct, cosine[pos_w > 0].sum(), (pos_w > 0).sum()])
+            stats = torch.stack([loss_sum, (has_positive * anchor_w).sum(), correct, cosine[pos_w > 0].sum(), (pos_w > 0).sum()])
         total_loss, anchors, total_correct, total_cosine, pairs = all_reduce_sum(stats.to(dtype))
         loss = global_mean(loss_sum, total_loss, anchors)
         logs = {
@@ -89,6 +107,23 @@ def _keys_with_views(query: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
             f"as in query, got {tuple(keys.shape)}."
         )
     return keys if keys.dim() == 3 else keys[:, None, :]
+
+
+def _check_shared_negatives(negatives: torch.Tensor | None, query: torch.Tensor) -> None:
+    if negatives is not None and (negatives.dim() != 2 or negatives.shape[1] != query.shape[1]):
+        raise InvalidDataError(
+            f"InfoNCE expects negatives of shape (K, D) with D={query.shape[1]} as in query, got {tuple(negatives.shape)}."
+        )
+
+
+def _loss_weights(weights, n: int, like: torch.Tensor) -> torch.Tensor:
+    """Per-anchor loss weights as (N,) from None (all ones) or (N,); non-negative and finite."""
+    if weights is None:
+        return like.new_ones(n)
+    weights = torch.as_tensor(weights, dtype=like.dtype, device=like.device)
+    if weights.shape != (n,):
+        raise InvalidDataError(f"InfoNCE expects anchor_weights of shape (N,)=({n},), got {tuple(weights.shape)}.")
+    return _finite_non_negative(weights, "anchor_weights")
 
 
 def _anchor_weights(weights, n: int, views: int, name: str, like: torch.Tensor) -> torch.Tensor:

@@ -94,3 +94,40 @@ def test_project_input_false_feeds_tokens_to_the_layers_unchanged():
     assert torch.equal(encoder(x, return_all_layers=True)[0], x)
     with pytest.raises(RecipeError, match="input_dim == d_model"):
         TransformerEncoder(5, d_model=16, project_input=False)
+
+
+@pytest.mark.parametrize("positional", ["sinusoidal", "learned", None])
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_skip_padding_computes_the_same_real_tokens_and_gradients(positional, norm_first):
+    torch.manual_seed(0)
+    dense = _small(positional=positional, norm_first=norm_first, num_layers=3).eval()
+    packed = _small(positional=positional, norm_first=norm_first, num_layers=3, skip_padding=True).eval()
+    packed.load_state_dict(dense.state_dict())  # same parameter names: checkpoints load either way
+    x = torch.randn(4, 9, 5) * 10
+    padding = torch.arange(9) >= torch.tensor([9, 6, 1, 0])[:, None]  # full, partial, one token, none
+    real = ~padding
+    dense_layers, packed_layers = dense(x, padding, return_all_layers=True), packed(x, padding, return_all_layers=True)
+    for a, b in zip(dense_layers, packed_layers, strict=True):
+        assert torch.allclose(a[real], b[real], atol=1e-5)
+        assert torch.equal(b[padding], torch.zeros_like(b[padding]))  # nothing computed on padding
+    assert torch.equal(packed(x, padding), packed_layers[-1])
+    (dense_layers[-1][real].pow(2).sum()).backward()
+    (packed_layers[-1][real].pow(2).sum()).backward()
+    for (name, a), b in zip(dense.named_parameters(), packed.parameters(), strict=True):
+        assert torch.allclose(a.grad, b.grad, atol=1e-4, rtol=1e-4), name
+    assert torch.equal(packed(x), dense(x))  # without a padding mask both take the same path
+
+
+def test_skip_padding_trains_with_dropout():
+    encoder = _small(skip_padding=True, dropout=0.5).train()
+    padding = torch.arange(6) >= torch.tensor([6, 3])[:, None]
+    first, second = encoder(torch.ones(2, 6, 5), padding), encoder(torch.ones(2, 6, 5), padding)
+    assert not torch.equal(first, second) and torch.isfinite(first).all()
+
+
+def test_ffn_dropout_sets_the_feed_forward_hidden_dropout_only():
+    encoder = _small(dropout=0.3, ffn_dropout=0.0)
+    assert all(layer.dropout.p == 0.0 and layer.dropout1.p == 0.3 and layer.self_attn.dropout == 0.3 for layer in encoder.layers)
+    assert all(layer.dropout.p == 0.3 for layer in _small(dropout=0.3).layers)
+    with pytest.raises(RecipeError, match="ffn_dropout must lie in \\[0, 1\\)"):
+        _small(ffn_dropout=1.0)

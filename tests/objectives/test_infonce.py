@@ -133,6 +133,35 @@ def test_per_pair_negative_weights_match_a_loop_and_broadcast_view_weights():
         InfoNCE()(query, keys, negative_weights=-torch.ones(4, 4, 2))
 
 
+def test_shared_negatives_give_the_contrast_against_a_whole_catalogue():
+    """Anchors = some rows of a catalogue, shared negatives = the other rows: cross-entropy over every row."""
+    first, second = torch.randn(9, 4), torch.randn(9, 4)
+    picked, rest = torch.tensor([7, 1, 4]), torch.tensor([0, 2, 3, 5, 6, 8])
+    loss, logs = InfoNCE(temperature=0.2)(first[picked], second[picked], negatives=second[rest])
+    logits = F.normalize(first[picked], dim=-1) @ F.normalize(second, dim=-1).T / 0.2
+    torch.testing.assert_close(loss, F.cross_entropy(logits, picked))
+    assert logs["accuracy"].item() == pytest.approx((logits.argmax(1) == picked).float().mean().item())
+    torch.testing.assert_close(InfoNCE()(first[:3], second[:3], negatives=second[:0])[0], InfoNCE()(first[:3], second[:3])[0])
+    with pytest.raises(InvalidDataError, match=r"negatives of shape \(K, D\) with D=4"):
+        InfoNCE()(first[picked], second[picked], negatives=torch.randn(6, 5))
+
+
+def test_anchor_weights_give_a_weighted_mean_equal_to_repeating_anchors():
+    """A distinct anchor of weight c counts as c copies of its row (each copy not a negative of the others)."""
+    first, second = torch.randn(9, 4), torch.randn(9, 4)
+    picked, rest, counts = torch.tensor([7, 1, 4]), torch.tensor([0, 2, 3, 5, 6, 8]), torch.tensor([3.0, 1.0, 2.0])
+    loss, logs = InfoNCE(temperature=0.2)(first[picked], second[picked], negatives=second[rest], anchor_weights=counts)
+    rows = picked.repeat_interleave(counts.long())
+    logits = F.normalize(first[rows], dim=-1) @ F.normalize(second, dim=-1).T / 0.2
+    torch.testing.assert_close(loss, F.cross_entropy(logits, rows))
+    assert logs["accuracy"].item() == pytest.approx((logits.argmax(1) == rows).float().mean().item())
+    torch.testing.assert_close(InfoNCE()(first, second, anchor_weights=torch.ones(9))[0], InfoNCE()(first, second)[0])
+    with pytest.raises(InvalidDataError, match=r"anchor_weights of shape \(N,\)=\(9,\)"):
+        InfoNCE()(first, second, anchor_weights=torch.ones(9, 1))
+    with pytest.raises(InvalidDataError, match="anchor_weights must be finite and non-negative"):
+        InfoNCE()(first, second, anchor_weights=-torch.ones(9))
+
+
 @pytest.mark.parametrize(
     ("query", "keys", "weights", "message"),
     [

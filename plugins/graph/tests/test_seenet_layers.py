@@ -8,7 +8,10 @@ from multissl_graph.seenet.distance import AdaptiveDistanceEncoder, quantile_bou
 from multissl_graph.seenet.distmult import DistMult, corrupt
 from multissl_graph.seenet.encoder import _type_slice, union_graph_edges
 from multissl_graph.seenet.evolving_constraint import EvolvingConstraint, evolving_pairs
-from multissl_graph.seenet.inter_time import InterTimePropagation, sample_predecessors
+from multissl_graph.seenet.inter_time import (
+    InterTimePropagation,
+    sample_predecessor_edges,
+)
 from multissl_graph.seenet.paths import (
     cached_two_hop_paths,
     path_aggregation_index,
@@ -94,8 +97,41 @@ def test_union_graph_joins_neighbouring_slots_cyclically():
 
 def test_sampled_predecessors_are_in_neighbours_of_the_target():
     source, target = torch.tensor([0, 1, 2, 3, 4]), torch.tensor([5, 5, 5, 6, 6])
-    context = sample_predecessors(source, target, 7, k=50, generator=torch.Generator().manual_seed(0))
-    assert set(context[0].tolist()) == {0, 1, 2} and set(context[3].tolist()) == {3, 4}
+    picked = sample_predecessor_edges(source, target, 7, k=50, generator=torch.Generator().manual_seed(0))
+    assert set(picked[0].tolist()) == {0, 1, 2} and set(picked[3].tolist()) == {3, 4}
+    assert (target[picked] == target.unsqueeze(1)).all()
+
+
+def test_inter_time_propagation_equals_the_per_edge_formula():
+    """The per-in-edge sums (A after aggregation, context summed per picked in-edge) against the
+    reference's per-edge form with the same sampled context, values and gradients."""
+    torch.manual_seed(0)
+    s, n, d, k, bins, e = 3, 6, 4, 3, 5, 40
+    prop = InterTimePropagation(d, num_context=k)
+    with torch.no_grad():
+        prop.combine.bias.normal_()
+    h, table = torch.randn(s, n, d, requires_grad=True), torch.randn(bins, d, requires_grad=True)
+    source = torch.randint(s * n, (e,))
+    target = (source // n) * n + torch.randint(n, (e,))
+    edge_bins = torch.randint(bins, (e,))
+
+    def context_bins(u, c):
+        return (u.unsqueeze(1) * 7 + c) % bins
+
+    out = prop(h, source, target, edge_bins, table, context_bins, torch.Generator().manual_seed(3))
+    grads = torch.autograd.grad(out.pow(2).sum(), (h, table))
+
+    z = prop.transform((h.roll(1, 0) + h + h.roll(-1, 0)).reshape(-1, d))
+    norm = (torch.bincount(source, minlength=s * n).clamp(min=1)[source]
+            * torch.bincount(target, minlength=s * n).clamp(min=1)[target]).float().rsqrt()
+    gates = prop.distance(table)
+    context = source[sample_predecessor_edges(source, target, s * n, k, torch.Generator().manual_seed(3))]
+    context_mean = (gates[context_bins(source, context)] * z[context]).mean(dim=1)
+    messages = norm.unsqueeze(1) * prop.combine(torch.cat([gates[edge_bins] * z[source], context_mean], dim=1))
+    expected = torch.relu(torch.zeros(s * n, d).index_add(0, target, messages)).view(s, n, d)
+    torch.testing.assert_close(out, expected)
+    for got, want in zip(grads, torch.autograd.grad(expected.pow(2).sum(), (h, table)), strict=True):
+        torch.testing.assert_close(got, want)
 
 
 def test_inter_time_propagation_matches_the_formula_on_one_edge():
@@ -152,10 +188,26 @@ def test_distmult_scores_with_the_slot_embedding_and_corrupts_one_end():
     triples = torch.tensor([[0, 3, 4]])  # relation 3 is in slot 1
     expected = (h[1, 0] * decoder.relations[3] * h[1, 4]).sum()
     torch.testing.assert_close(decoder.score(h, triples)[0], expected)
+    many = torch.stack([torch.randint(5, (50,)), torch.randint(4, (50,)), torch.randint(5, (50,))], dim=1)  # > R * N
+    slot = many[:, 1] % 2
+    naive = (h[slot, many[:, 0]] * decoder.relations[many[:, 1]] * h[slot, many[:, 2]]).sum(dim=1)
+    torch.testing.assert_close(decoder.score(h, many), naive)
     positives = torch.tensor([[0, 0, 1]] * 200)
     negatives = corrupt(positives, 1000, 5, torch.Generator().manual_seed(0))
     kept_head, kept_tail = negatives[:, 0] == 0, negatives[:, 2] == 1
     assert len(negatives) == 1000 and (kept_head | kept_tail).all() and 300 < int(kept_head.sum()) < 700
+
+
+def test_distmult_loss_sums_the_mean_bce_of_each_slot():
+    decoder = DistMult(num_relations=4, num_slots=2, dim=3)
+    h = torch.randn(2, 6, 3)
+    positives = torch.tensor([[0, 0, 1], [2, 1, 3], [4, 3, 5], [1, 2, 0], [3, 0, 2]])  # 2 in slot 0, 3 in slot 1
+    loss = decoder.loss(h, positives, 2, torch.Generator().manual_seed(0))
+    triples = torch.cat([positives, corrupt(positives, 6, 2, torch.Generator().manual_seed(0))])
+    labels = torch.cat([torch.ones(5), torch.zeros(10)])
+    logits, slot = decoder.score(h, triples), triples[:, 1] % 2
+    expected = sum(torch.nn.functional.binary_cross_entropy_with_logits(logits[slot == t], labels[slot == t]) for t in (0, 1))
+    torch.testing.assert_close(loss, expected)
 
 
 def test_filtered_ranks_remove_other_true_tails_and_average_ties():

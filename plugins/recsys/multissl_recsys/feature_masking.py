@@ -3,9 +3,11 @@
 An item has k features (its id and each feature column). Two views mask complementary sets of them:
 
 - RFM: per item, a random ``⌊k/2⌋`` of the features are masked in the first view, the rest in the second;
-- CFM: per item, a seed feature ``f`` is drawn uniformly and the first view masks ``{f}`` plus the
-  ``⌊k/2⌋`` features of highest mutual information with ``f`` (fewer when k is small); the second view
-  masks the complement. The MI table is computed once over the catalogue.
+- CFM: per batch, a seed feature ``f`` is drawn uniformly and the first view masks
+  ``F_m = {f, f_2, ..., f_n}``, ``f`` and the ``n - 1`` features of highest mutual information with
+  it, ``n = max(1, ⌊k/2⌋)`` (the paper's n = k/2, so both views keep about half of the features; one
+  seed per batch as in the paper and LibRecommender's ``TwoTower``); the second view masks the
+  complement. The MI table is computed once over the catalogue.
 
 Mutual information is computed here, not by ``sklearn.metrics.mutual_info_score``, because
 multi-valued features need a weighted contingency table (each item spreads a weight of 1 over the
@@ -50,7 +52,7 @@ def mutual_information(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def correlated_masks(codes: list[np.ndarray]) -> torch.Tensor:
-    """(k, k) boolean table: row f masks f and the ``⌊k/2⌋`` other features of highest MI with f (CFM)."""
+    """(k, k) boolean table: row f masks f and the ``max(1, ⌊k/2⌋) - 1`` other features of highest MI with f (CFM)."""
     k = len(codes)
     information = np.zeros((k, k))
     for i in range(k):
@@ -59,7 +61,7 @@ def correlated_masks(codes: list[np.ndarray]) -> torch.Tensor:
     table = np.zeros((k, k), dtype=bool)
     for f in range(k):
         others = [j for j in np.argsort(-information[f], kind="stable") if j != f]
-        table[f, [f, *others[: min(k // 2, k - 1)]]] = True
+        table[f, [f, *others[: max(1, k // 2) - 1]]] = True
     return torch.as_tensor(table)
 
 
@@ -68,8 +70,8 @@ def complementary_masks(kind: str, n: int, table: torch.Tensor | None, k: int, g
     if kind == "rfm":
         ranks = torch.rand(n, k, generator=generator, device=device).argsort(1).argsort(1)
         return ranks < k // 2
-    seeds = torch.randint(k, (n,), generator=generator, device=device)
-    return table.to(device)[seeds]
+    seed = torch.randint(k, (1,), generator=generator, device=device)
+    return table.to(device)[seed].expand(n, k)
 
 
 def value_dropout(codes: torch.Tensor, rate: float, generator: torch.Generator) -> torch.Tensor:

@@ -6,16 +6,21 @@ He et al. 2020 (LightGCN): ``e^{(l+1)} = Â e^{(l)}``, final ``e = Σ_{l=0..L} e
 layers and ``recommendation_loss``) on the pre-normalised CSR graph of :mod:`multissl_recsys.adjacency`, its
 ``LGConv`` layers swapped for ``SymmetricLGConv`` (same product, a cheaper backward).
 Optimiser as in the paper: Adam, lr 1e-3, no weight decay besides the BPR L2 term.
+Initialisation (``embedding_init``): ``per_table`` (default) Xavier-uniform initialises the user rows and the item
+rows as two tables, bound ``sqrt(6 / (U + D))`` and ``sqrt(6 / (I + D))``, as SSLRec and SGL-Torch do;
+``joint`` keeps PyG's one (U + I) × D table, whose smaller bound shrinks the side with fewer rows
+(users of ml-latest-small start 4x smaller).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import torch
 from torch_geometric.nn.models import LightGCN as PygLightGCN
 
+from multissl.errors import RecipeError
 from multissl.methods.base import Method
 from multissl_recsys.adjacency import SymmetricLGConv, normalized_adjacency
 from multissl_recsys.negatives import interaction_keys, sample_negatives
@@ -29,6 +34,8 @@ class LightGCNConfig:
     n_layers: int = 3
     reg_weight: float = 1e-4
     """λ of the L2 term on the layer-0 embeddings of the batch's users, positives and negatives."""
+    embedding_init: Literal["per_table", "joint"] = "per_table"
+    """Xavier-uniform over the user and item tables separately (references) or over one joint table (PyG)."""
 
 
 class LightGCN(Method):
@@ -42,6 +49,12 @@ class LightGCN(Method):
         self.n_users, self.n_items = int(input_spec["n_users"]), int(input_spec["n_items"])
         self.model = PygLightGCN(self.n_users + self.n_items, config.embedding_dim, config.n_layers, normalize=False)
         self.model.convs = torch.nn.ModuleList(SymmetricLGConv() for _ in range(config.n_layers))
+        if config.embedding_init not in ("per_table", "joint"):
+            raise RecipeError(f"{type(self).__name__.lower()} embedding_init must be 'per_table' or 'joint', got {config.embedding_init!r}.")
+        if config.embedding_init == "per_table":
+            with torch.no_grad():
+                torch.nn.init.xavier_uniform_(self.model.embedding.weight[: self.n_users])
+                torch.nn.init.xavier_uniform_(self.model.embedding.weight[self.n_users:])
         self.ssl_weight = 0.0
         self._graphs: dict[Any, Any] = {}
         self._eval_cache: tuple[Any, tuple[torch.Tensor, torch.Tensor]] | None = None

@@ -16,7 +16,7 @@ import torch
 
 from multissl.errors import RecipeError
 from multissl_recsys.adjacency import edge_dropped, normalized_adjacency
-from multissl_recsys.graph_contrast import ContrastiveLightGCN, ContrastiveLightGCNConfig, view_contrast
+from multissl_recsys.graph_contrast import ContrastiveLightGCN, ContrastiveLightGCNConfig
 
 
 @dataclasses.dataclass
@@ -51,4 +51,4 @@ class SGL(ContrastiveLightGCN):
 
     def ssl_loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         first, second = self.views(batch)
-        return view_contrast(self.contrast, self.propagate(first), self.propagate(second), batch["user"], batch["item"])
+        return self.contrast_views(self.propagate(first), self.propagate(second), batch)

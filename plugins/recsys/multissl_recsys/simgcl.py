@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from multissl.errors import RecipeError
-from multissl_recsys.graph_contrast import ContrastiveLightGCN, ContrastiveLightGCNConfig, view_contrast
+from multissl_recsys.graph_contrast import ContrastiveLightGCN, ContrastiveLightGCNConfig
 
 
 @dataclasses.dataclass
@@ -52,4 +52,4 @@ class SimGCL(ContrastiveLightGCN):
     def ssl_loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         adjacency = self.graph(batch)[0]
         generator = self.generator(adjacency.device)
-        return view_contrast(self.contrast, self.perturbed(adjacency, generator), self.perturbed(adjacency, generator), batch["user"], batch["item"])
+        return self.contrast_views(self.perturbed(adjacency, generator), self.perturbed(adjacency, generator), batch)

@@ -39,8 +39,9 @@ class TwoTowerConfig:
     tower_dims: list[int] = dataclasses.field(default_factory=lambda: [128, 64])
     temperature: float = 0.1
     ssl: Literal["none", "rfm", "cfm"] = "cfm"
-    ssl_weight: float = 0.5
-    ssl_temperature: float = 0.1
+    ssl_weight: float = 0.1
+    ssl_temperature: float = 0.2
+    """α and τ of the SSL term: tuned for CFM on a validation split of ml-latest-small (benchmarks/recsys/results.md)."""
     n_ssl: int = 512
     """Items per step drawn uniformly from the catalogue for the SSL term."""
     value_dropout: float = 0.2

@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+import torch.nn.functional as F
 from multissl_recsys.adjacency import edge_dropped, normalized_adjacency
 from multissl_recsys.evaluation import ranking_report
+from multissl_recsys.graph_contrast import view_contrast
 from multissl_recsys.lightgcn import LightGCN, LightGCNConfig
 from multissl_recsys.modality import Interactions, InteractionsOptions
 from multissl_recsys.negatives import interaction_keys, sample_negatives
@@ -15,6 +17,7 @@ from multissl_recsys.sgl import SGL, SGLConfig
 from multissl_recsys.simgcl import SimGCL, SimGCLConfig
 
 from multissl.errors import RecipeError
+from multissl.objectives import InfoNCE
 
 
 def test_adjacency_is_symmetric_normalised():
@@ -67,6 +70,45 @@ def test_lightgcn_has_no_ssl_term_and_sgl_simgcl_have_one():
     for method in (SGL(SGLConfig(embedding_dim=8, ssl_weight=0.3), spec), SimGCL(SimGCLConfig(embedding_dim=8, ssl_weight=0.3), spec)):
         loss, logs = method.ssl_loss(batch)
         assert method.ssl_weight == 0.3 and loss > 0 and {"user_infonce", "item_infonce"} <= set(logs)
+
+
+def test_user_and_item_tables_are_xavier_initialised_separately_or_jointly():
+    spec = {"n_users": 10, "n_items": 2000, "item_features": {}, "user_features": {}}
+    torch.manual_seed(0)
+    per_table = LightGCN(LightGCNConfig(embedding_dim=8), spec).model.embedding.weight.detach()
+    joint = LightGCN(LightGCNConfig(embedding_dim=8, embedding_init="joint"), spec).model.embedding.weight.detach()
+    user_bound, item_bound, joint_bound = (6 / (10 + 8)) ** 0.5, (6 / (2000 + 8)) ** 0.5, (6 / (2010 + 8)) ** 0.5
+    assert joint_bound < per_table[:10].abs().max() <= user_bound  # users not shrunk by the item count
+    assert per_table[10:].abs().max() <= item_bound < per_table[10:].abs().max() * 1.01
+    assert joint.abs().max() <= joint_bound
+    with pytest.raises(RecipeError, match="embedding_init"):
+        LightGCN(LightGCNConfig(embedding_init="normal"), spec)
+
+
+def test_contrast_against_all_nodes_is_cross_entropy_over_the_catalogue():
+    generator = torch.Generator().manual_seed(0)
+    first = (torch.randn(5, 4, generator=generator), torch.randn(7, 4, generator=generator))
+    second = (torch.randn(5, 4, generator=generator), torch.randn(7, 4, generator=generator))
+    users, items = torch.tensor([3, 0, 3]), torch.tensor([6, 2, 2])
+    objective = InfoNCE(temperature=0.2)
+
+    def catalogue(a, b, rows):  # -log softmax of each batch row over every node of the side
+        return F.cross_entropy(F.normalize(a[rows], dim=-1) @ F.normalize(b, dim=-1).T / 0.2, rows)
+
+    loss, logs = view_contrast(objective, first, second, users, items, against_all=True)
+    expected_users, expected_items = catalogue(first[0], second[0], users), catalogue(first[1], second[1], items)
+    torch.testing.assert_close(loss, expected_users + expected_items)
+    torch.testing.assert_close(logs["user_infonce"], expected_users)
+    in_batch, _ = view_contrast(objective, first, second, users, items, against_all=False)
+    distinct_users, distinct_items = users.unique(), items.unique()
+    expected = catalogue(first[0][distinct_users], second[0][distinct_users], torch.arange(2)) + catalogue(
+        first[1][distinct_items], second[1][distinct_items], torch.arange(2))
+    torch.testing.assert_close(in_batch, expected)
+    _, spec = _batch()
+    for cls in (SGL, SimGCL):
+        assert cls(cls.Config(embedding_dim=8), spec).config.negatives == "all"
+        with pytest.raises(RecipeError, match="negatives must be 'all' or 'batch'"):
+            cls(cls.Config(embedding_dim=8, negatives="queue"), spec)
 
 
 def test_sgl_views_are_redrawn_each_epoch_only():

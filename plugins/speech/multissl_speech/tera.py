@@ -48,7 +48,8 @@ class TERA(Method):
         self.frontend = Frontend(feature_config(input_spec))
         dim = int(input_spec["input_dim"])
         self.encoder = TransformerEncoder(dim, config.d_model, config.num_layers, config.num_heads, config.ffn_dim,
-                                          config.dropout, "gelu", positional="sinusoidal", max_len=config.max_frames)
+                                          config.dropout, "gelu", positional="sinusoidal", max_len=config.max_frames,
+                                          skip_padding=True, ffn_dropout=0.0)  # padding never computed; BERT's layer
         self.head = nn.Sequential(nn.Linear(config.d_model, config.d_model), nn.GELU(), nn.LayerNorm(config.d_model),
                                   nn.Linear(config.d_model, dim))
         self.alteration = TERAAlteration(**config.alteration_options())

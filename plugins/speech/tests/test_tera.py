@@ -81,6 +81,24 @@ def test_the_loss_counts_only_altered_elements():
     torch.testing.assert_close(loss, expected)
 
 
+def test_encoder_is_the_reference_layer_and_skips_padding():
+    from multissl_speech.modality import Speech
+    from multissl_speech.tera import TERA, TERAConfig
+
+    method = TERA(TERAConfig(d_model=32, num_layers=2, num_heads=2, ffn_dim=64, dropout=0.1),
+                  {"input_dim": 80, **_spec(Speech())}).eval()
+    for layer in method.encoder.layers:  # BERT's layer: dropout everywhere but on the feed-forward hidden units
+        assert layer.dropout.p == 0.0 and layer.dropout1.p == layer.dropout2.p == layer.self_attn.dropout == 0.1
+    x, valid = _batch(n=3, length=30)
+    valid[1, 12:] = False
+    padded = x.masked_fill(~valid[..., None], 50.0)  # garbage in the padding must not reach real frames
+    with torch.no_grad():
+        tokens = method.encoder(padded, padding_mask=~valid)
+        alone = method.encoder(x[1:2, :12])
+    assert torch.equal(tokens[1, 12:], torch.zeros_like(tokens[1, 12:]))  # nothing computed on padding
+    torch.testing.assert_close(tokens[1, :12], alone[0], atol=1e-5, rtol=1e-5)
+
+
 def _spec(modality):
     spec = modality.input_spec()
     spec.pop("input_dim")

@@ -6,8 +6,8 @@ import torch
 from torch import Tensor, nn
 
 from multissl.encoders.positional import sinusoidal_positions
-from multissl.methods.components import build_encoder
 from multissl_tabular.row_encoder import truncated_normal_linears
+from multissl_tabular.sparse_dropout_transformer import SparseDropoutTransformer
 
 
 class LatentPredictor(nn.Module):
@@ -15,9 +15,9 @@ class LatentPredictor(nn.Module):
 
     Context latents go through ``Linear(dim -> predictor_dim)`` and get fixed sinusoidal positions of their
     token indices; each target set appends a learned mask token ``m`` plus the target positions:
-    ``[W z_ctx + PE(ctx), m + PE(tgt)]``. A pre-norm Transformer with a final LayerNorm runs over that
-    sequence and ``Linear(predictor_dim -> dim)`` maps the target slots back. The context is projected
-    once and shared by all target sets, which run as one batched pass.
+    ``[W z_ctx + PE(ctx), m + PE(tgt)]``. A pre-norm Transformer (:class:`SparseDropoutTransformer`) with a final
+    LayerNorm runs over that sequence and ``Linear(predictor_dim -> dim)`` maps the target slots back. The context
+    is projected once and shared by all target sets, which run as one batched pass.
     """
 
     def __init__(
@@ -29,14 +29,9 @@ class LatentPredictor(nn.Module):
         nn.init.trunc_normal_(self.mask_token, std=init_std, a=-2 * init_std, b=2 * init_std)
         self.register_buffer("positions", sinusoidal_positions(n_positions, predictor_dim, base=100.0), persistent=False)
         self.embed = nn.Linear(dim, predictor_dim)
-        self.transformer = build_encoder(
-            "transformer",
-            {"input_dim": predictor_dim},
-            {
-                "d_model": predictor_dim, "num_layers": num_layers, "num_heads": num_heads, "ffn_dim": ffn_dim,
-                "dropout": dropout, "activation": "relu", "norm_first": True, "positional": None,
-                "project_input": False,
-            },
+        self.transformer = SparseDropoutTransformer(
+            predictor_dim, d_model=predictor_dim, num_layers=num_layers, num_heads=num_heads, ffn_dim=ffn_dim, dropout=dropout,
+            activation="relu", norm_first=True, positional=None, project_input=False,
         )
         self.output = nn.Linear(predictor_dim, dim)
         truncated_normal_linears(self, init_std)

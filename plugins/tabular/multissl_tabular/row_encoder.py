@@ -8,7 +8,7 @@ from typing import Any, Literal
 from torch import Tensor, nn
 
 from multissl.encoders.positional import sinusoidal_positions
-from multissl.methods.components import build_encoder
+from multissl_tabular.sparse_dropout_transformer import SparseDropoutTransformer
 from multissl_tabular.tokenizer import FeatureTokenizer
 
 
@@ -32,8 +32,9 @@ class RowEncoderConfig:
 
 class RowEncoder(nn.Module):
     """``encode(tokenize(numeric, categorical) + PE, keep)``: the feature tokenizer, fixed sinusoidal
-    positions by column (so a subset of columns keeps its positions), then the core ``transformer``
-    encoder (post-norm, ReLU, no input projection: the tokens are already ``dim`` wide) over the kept tokens. Linear weights start from a truncated normal (std 0.02).
+    positions by column (so a subset of columns keeps its positions), then the core Transformer encoder
+    (post-norm, ReLU, no input projection: the tokens are already ``dim`` wide; trained through
+    :class:`SparseDropoutTransformer`) over the kept tokens. Linear weights start from a truncated normal (std 0.02).
     """
 
     def __init__(
@@ -53,14 +54,9 @@ class RowEncoder(nn.Module):
         self.n_reg = n_reg
         self.output_dim = dim
         self.register_buffer("positions", sinusoidal_positions(n_reg + self.tokenizer.n_features, dim, base=100.0), persistent=False)
-        self.transformer = build_encoder(
-            "transformer",
-            {"input_dim": dim},
-            {
-                "d_model": dim, "num_layers": num_layers, "num_heads": num_heads, "ffn_dim": ffn_dim,
-                "dropout": dropout, "activation": "relu", "norm_first": False, "positional": None,
-                "project_input": False,
-            },
+        self.transformer = SparseDropoutTransformer(
+            dim, d_model=dim, num_layers=num_layers, num_heads=num_heads, ffn_dim=ffn_dim, dropout=dropout,
+            activation="relu", norm_first=False, positional=None, project_input=False,
         )
         truncated_normal_linears(self.transformer, init_std)
 

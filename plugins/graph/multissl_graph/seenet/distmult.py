@@ -22,21 +22,30 @@ class DistMult(nn.Module):
         nn.init.xavier_uniform_(self.relations, gain=nn.init.calculate_gain("relu"))
 
     def score(self, h: torch.Tensor, triples: torch.Tensor) -> torch.Tensor:
-        slot = triples[:, 1] % self.num_slots
-        return (h[slot, triples[:, 0]] * self.relations[triples[:, 1]] * h[slot, triples[:, 2]]).sum(dim=1)
+        """``(H_t * w_r)[s] . H_t[o]``. When there are more triples than (relation, location) pairs (Tokyo:
+        159k vs 8 x 3,103), the head side is gathered from the (R, N, D) table of every location scaled
+        by every relation, which saves a (triples x D) gather and product per step. ``index_select`` on
+        flat tables: its backward is an ``index_add_``."""
+        num_slots, n, dim = h.shape
+        num_relations = self.relations.shape[0]
+        tail = h.reshape(num_slots * n, dim).index_select(0, (triples[:, 1] % self.num_slots) * n + triples[:, 2])
+        if num_relations * n <= triples.shape[0]:
+            relation_slot = torch.arange(num_relations, device=h.device) % self.num_slots
+            scaled = (h.index_select(0, relation_slot) * self.relations.unsqueeze(1)).reshape(num_relations * n, dim)
+            head = scaled.index_select(0, triples[:, 1] * n + triples[:, 0])
+        else:
+            head = h.reshape(num_slots * n, dim).index_select(0, (triples[:, 1] % self.num_slots) * n + triples[:, 0])
+            head = head * self.relations.index_select(0, triples[:, 1])
+        return (head * tail).sum(dim=1)
 
     def loss(self, h: torch.Tensor, positives: torch.Tensor, rate: int, generator: torch.Generator) -> torch.Tensor:
+        """``sum_t mean_{i in slot t} BCE_i``, as one weighted BCE (each sample weighs 1 / its slot's size)."""
         negatives = corrupt(positives, h.shape[1], rate, generator)
         triples = torch.cat([positives, negatives])
         labels = torch.cat([positives.new_ones(len(positives)), positives.new_zeros(len(negatives))]).to(h.dtype)
-        logits = self.score(h, triples)
         slot = triples[:, 1] % self.num_slots
-        loss = h.new_zeros(())
-        for t in range(self.num_slots):
-            chosen = slot == t
-            if bool(chosen.any()):
-                loss = loss + F.binary_cross_entropy_with_logits(logits[chosen], labels[chosen])
-        return loss
+        weight = (1.0 / torch.bincount(slot, minlength=self.num_slots).clamp(min=1).to(h.dtype))[slot]
+        return F.binary_cross_entropy_with_logits(self.score(h, triples), labels, weight=weight, reduction="sum")
 
 
 def corrupt(triples: torch.Tensor, num_locations: int, rate: int, generator: torch.Generator) -> torch.Tensor:

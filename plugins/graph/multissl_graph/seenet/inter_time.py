@@ -10,14 +10,21 @@ predecessors ``c_1..c_K`` of the receiving location:
 with ``A`` a linear layer (bias) and ``G`` projecting the shared distance embedding ``D``. The context
 is drawn with replacement from the in-edges of ``v`` in ``G_t`` (the reference's
 ``sample_neighbors(..., replace=True)``), with the method's seeded generator.
+
+Computed exactly, without the (edges x K x D) tensor of the per-edge form: ``A`` is linear, so it
+applies after the sum over in-edges (its bias weighted by ``sum_u norm_uv``); and every context term
+``norm_uv / K * G D(b) * Z[c]`` has ``c`` the source of an in-edge ``e'`` of ``v``, so the terms are summed
+per in-edge ``e'`` as ``Z[src(e')] * (Q_e' = sum_b w_e'b G D(b))`` with ``w`` (edges x bins) the summed
+weights of the draws that picked ``e'`` with distance bin ``b``. Both halves then are one message per edge.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 from torch_geometric.nn import MessagePassing
-from torch_geometric.utils import degree
+from torch_geometric.utils import degree, scatter
 
 
 class InterTimePropagation(MessagePassing):
@@ -41,29 +48,38 @@ class InterTimePropagation(MessagePassing):
         ``context_bins(u, c)`` gives the (E, K) bins of the distances between source and context nodes.
         ``G`` applies to the table, then rows are gathered (G D(b) == (G D)[b])."""
         num_slots, n, dim = h.shape
+        size, edges, k = num_slots * n, source.shape[0], self.num_context
         neighbours = h.roll(1, dims=0) + h + h.roll(-1, dims=0) if num_slots > 1 else 3 * h
-        z = self.transform(neighbours.reshape(num_slots * n, dim))
-        context = sample_predecessors(source, target, num_slots * n, self.num_context, generator)
-        gates = self.distance(distance_table)
-        context_message = (gates[context_bins(source, context)] * z[context]).mean(dim=1)
-        out_degree = degree(source, num_slots * n, dtype=z.dtype).clamp(min=1)
-        in_degree = degree(target, num_slots * n, dtype=z.dtype).clamp(min=1)
+        z = self.transform(neighbours.reshape(size, dim))
+        out_degree = degree(source, size, dtype=z.dtype).clamp(min=1)
+        in_degree = degree(target, size, dtype=z.dtype).clamp(min=1)
         norm = (out_degree[source] * in_degree[target]).rsqrt()
-        out = self.propagate(torch.stack([source, target]), x=z, edge_gate=gates[edge_bins],
-                             context_message=context_message, norm=norm)
+        gates = self.distance(distance_table)
+        edge_gate = norm.unsqueeze(1) * gates.index_select(0, edge_bins)
+        # w[e', b] = sum of norm_e / K over the draws (e, k) that picked in-edge e' at distance bin b from u_e
+        picked = sample_predecessor_edges(source, target, size, k, generator)
+        bins = context_bins(source, source[picked])
+        num_bins = distance_table.shape[0]
+        weights = z.new_zeros(edges * num_bins).index_add_(
+            0, (picked * num_bins + bins).reshape(-1), (norm / k).repeat_interleave(k))
+        context_gate = weights.view(edges, num_bins) @ gates
+        summed = self.propagate(torch.stack([source, target]), x=z, gate=torch.stack([edge_gate, context_gate], dim=1))
+        bias_weight = scatter(norm, target, dim=0, dim_size=size, reduce="sum").unsqueeze(1)
+        out = F.linear(summed, self.combine.weight) + bias_weight * self.combine.bias
         return torch.relu(out).view(num_slots, n, dim)
 
-    def message(self, x_j, edge_gate, context_message, norm):
-        return norm.unsqueeze(1) * self.combine(torch.cat([edge_gate * x_j, context_message], dim=1))
+    def message(self, x_j: torch.Tensor, gate: torch.Tensor) -> torch.Tensor:
+        """``[gate_uv * Z[u] || Q_uv * Z[u]]`` (E, 2D), from ``gate`` (E, 2, D)."""
+        return (x_j.unsqueeze(1) * gate).flatten(1)
 
 
-def sample_predecessors(source: torch.Tensor, target: torch.Tensor, num_nodes: int, k: int,
-                        generator: torch.Generator) -> torch.Tensor:
-    """(E, k) sources of in-edges of each edge's target, drawn uniformly with replacement (every target
-    has at least the edge itself)."""
+def sample_predecessor_edges(source: torch.Tensor, target: torch.Tensor, num_nodes: int, k: int,
+                             generator: torch.Generator) -> torch.Tensor:
+    """(E, k) ids of in-edges of each edge's target, drawn uniformly with replacement (every target has
+    at least the edge itself); their sources are the sampled predecessors."""
     order = torch.argsort(target, stable=True)
     in_degree = torch.bincount(target, minlength=num_nodes)
     pointer = torch.cumsum(in_degree, 0) - in_degree
     draws = torch.rand(target.shape[0], k, generator=generator, device=target.device)
     picked = pointer[target].unsqueeze(1) + (draws * in_degree[target].unsqueeze(1)).long()
-    return source[order][picked]
+    return order[picked]

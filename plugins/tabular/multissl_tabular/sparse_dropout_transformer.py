@@ -1,0 +1,65 @@
+"""The core Transformer encoder, trained with sparsely drawn dropout and the fused attention kernel."""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from multissl.encoders.base import check_input
+from multissl.encoders.transformer import TransformerEncoder
+from multissl_tabular.chunked_feed_forward import relu_feed_forward
+from multissl_tabular.sparse_dropout import (
+    attention_with_sparse_dropout,
+    sparse_dropout,
+)
+
+
+class SparseDropoutTransformer(TransformerEncoder):
+    """The core ``TransformerEncoder`` (same options, parameters and checkpoints); in training, without a padding
+    mask, each layer runs through :func:`sparse_dropout_layer_forward`: the same computation and dropout
+    distribution as ``nn.TransformerEncoderLayer``, with the dropout masks drawn sparsely, attention on the fused
+    kernel (see :mod:`multissl_tabular.sparse_dropout`) and a ReLU feed-forward block computed in cache-sized row
+    chunks (:func:`relu_feed_forward`). Evaluation and padded batches take the core path.
+    """
+
+    def forward(self, x: Tensor, padding_mask: Tensor | None = None, return_all_layers: bool = False):
+        if not self.training or padding_mask is not None or return_all_layers:
+            return super().forward(x, padding_mask, return_all_layers)
+        check_input(x, "NTF", self.input_dim, "TransformerEncoder")
+        if self.positional is not None and x.shape[1] > self.max_len:
+            return super().forward(x)  # the core raises its error for sequences over max_len
+        hidden = self.input_projection(x)
+        if self.positional is not None:
+            hidden = hidden + self.positions[: x.shape[1]]
+        hidden = sparse_dropout(hidden, self.input_dropout.p)
+        for layer in self.layers:
+            hidden = sparse_dropout_layer_forward(layer, hidden)
+        return self.final_norm(hidden)
+
+
+def sparse_dropout_layer_forward(layer: nn.TransformerEncoderLayer, x: Tensor) -> Tensor:
+    """``layer`` (Vaswani et al. 2017; post-LN, or pre-LN when ``layer.norm_first``) in training mode with its own
+    parameters on ``x`` (N, T, D), no mask: ``MHA`` with dropout on the attention weights, dropout after the attention
+    and feed-forward blocks and on the feed-forward hidden units, at the rates of the layer's own dropout modules."""
+    attention = layer.self_attn
+    n, length, width = x.shape
+    heads = attention.num_heads
+
+    def self_attention(tokens: Tensor) -> Tensor:
+        qkv = nn.functional.linear(tokens, attention.in_proj_weight, attention.in_proj_bias)
+        q, k, v = qkv.view(n, length, 3, heads, width // heads).permute(2, 0, 3, 1, 4)
+        out = attention_with_sparse_dropout(q, k, v, attention.dropout).transpose(1, 2).reshape(n, length, width)
+        return sparse_dropout(attention.out_proj(out), layer.dropout1.p)
+
+    def feed_forward(tokens: Tensor) -> Tensor:
+        flat = tokens.reshape(n * length, width)
+        if layer.activation_relu_or_gelu == 1:
+            out = relu_feed_forward(flat, layer.linear1, layer.linear2, layer.dropout.p)
+        else:
+            out = layer.linear2(sparse_dropout(layer.activation(layer.linear1(flat)), layer.dropout.p))
+        return sparse_dropout(out, layer.dropout2.p).view(n, length, width)
+
+    if layer.norm_first:
+        x = x + self_attention(layer.norm1(x))
+        return x + feed_forward(layer.norm2(x))
+    x = layer.norm1(x + self_attention(x))
+    return layer.norm2(x + feed_forward(x))
