@@ -13,8 +13,8 @@ CANDIDATE_SIZES = 64
 """Size pairs drawn at once for the rejection step; one fits with near certainty (see ``sizes``)."""
 
 
-@dataclasses.dataclass(frozen=True)
-class FeatureMasks:
+@dataclasses.dataclass
+class FeatureMaskOptions:
     """Per batch, sizes ``n_ctx = max(1, round(u·d))``, u ~ U[context_min, context_max], and
     ``n_tgt = max(1, round(v·d))``, v ~ U[target_min, target_max], redrawn until ``n_ctx + n_tgt <= d``
     (the T-JEPA reference's defaults and rule). Per row: ``n_ctx`` context columns drawn uniformly, then
@@ -36,6 +36,15 @@ class FeatureMasks:
             )
         if self.n_targets < 1:
             raise RecipeError(f"T-JEPA n_targets must be >= 1, got {self.n_targets}.")
+
+    def mask_options(self) -> dict[str, float | int]:
+        """These options as keyword arguments (for a config that inherits them)."""
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(FeatureMaskOptions)}
+
+
+@dataclasses.dataclass
+class FeatureMasks(FeatureMaskOptions):
+    """Draws the context and target column subsets of :class:`FeatureMaskOptions`."""
 
     def sizes(self, n_features: int, generator: torch.Generator) -> tuple[int, int]:
         """``(n_ctx, n_tgt)`` for one batch: the first of ``CANDIDATE_SIZES`` drawn pairs that fits."""

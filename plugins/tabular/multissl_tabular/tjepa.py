@@ -10,15 +10,17 @@ import torch
 from multissl.methods.base import Method
 from multissl.methods.components import build_objective
 from multissl.targets.ema_teacher import EMATeacher
-from multissl_tabular.masks import FeatureMasks
+from multissl_tabular.masks import FeatureMaskOptions, FeatureMasks
 from multissl_tabular.predictor import LatentPredictor
 from multissl_tabular.row_encoder import RowEncoder, RowEncoderConfig
 from multissl_tabular.unknown_categories import replace_by_unknown
 
 
 @dataclasses.dataclass
-class TJEPAConfig(RowEncoderConfig):
-    """T-JEPA options; defaults are the reference's (REFERENCES.md, T-JEPA)."""
+class TJEPAConfig(RowEncoderConfig, FeatureMaskOptions):
+    """T-JEPA options; defaults are the reference's (REFERENCES.md, T-JEPA). The mask ratios
+    (``context_min``, ..., ``n_targets``) are inherited from :class:`FeatureMaskOptions` and checked when the
+    recipe is read."""
 
     num_layers: int = 16
     ffn_dim: int = 64
@@ -27,11 +29,6 @@ class TJEPAConfig(RowEncoderConfig):
     predictor_layers: int = 16
     predictor_heads: int = 4
     predictor_ffn_dim: int = 256
-    context_min: float = 0.136
-    context_max: float = 0.368
-    target_min: float = 0.156
-    target_max: float = 0.622
-    n_targets: int = 4
     momentum_start: float = 0.996
     momentum_end: float = 1.0
     loss: Literal["mse", "smooth_l1"] = "mse"
@@ -56,7 +53,7 @@ class TJEPA(Method):
             config.dim, config.n_reg + self.context_encoder.n_features, config.predictor_dim, config.predictor_layers,
             config.predictor_heads, config.predictor_ffn_dim, config.dropout, config.init_std,
         )
-        self.masks = FeatureMasks(config.context_min, config.context_max, config.target_min, config.target_max, config.n_targets)
+        self.masks = FeatureMasks(**config.mask_options())
         self.objective = build_objective("latent_prediction", {"loss": config.loss})
 
     def ssl_loss(self, batch: dict[str, torch.Tensor]):

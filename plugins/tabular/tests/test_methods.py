@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
+from multissl_tabular.masks import FeatureMaskOptions
 from multissl_tabular.modality import Tabular
 from multissl_tabular.tjepa import TJEPA, TJEPAConfig
 
 import multissl
+from multissl.errors import RecipeError
 
 SMALL = {
     "tjepa": {"dim": 16, "num_layers": 2, "predictor_dim": 8, "predictor_layers": 1, "predictor_ffn_dim": 16},
@@ -78,6 +82,9 @@ def test_configs_share_the_backbone_options_and_keep_their_own_defaults():
     # T-JEPA keeps the reference's encoder (16 layers, FFN 64, dropout 0.002); SCARF the small one
     assert (tjepa.num_layers, tjepa.ffn_dim, tjepa.dropout) == (16, 64, 0.002)
     assert (scarf.num_layers, scarf.ffn_dim, scarf.dropout) == (3, 128, 0.0)
+    assert tjepa.mask_options() == dataclasses.asdict(FeatureMaskOptions())  # the reference's mask ratios
+    with pytest.raises(RecipeError, match="mask ratios need"):
+        TJEPAConfig(context_min=0.5, context_max=0.1)  # checked when the recipe is read
     encoder = RowEncoder.from_config(
         SCARFConfig(dim=8, num_layers=1, ffn_dim=16, n_reg=2), {"n_numeric": 2, "categorical_cardinalities": [4]}
     )
