@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from multissl.errors import RecipeError
+from multissl.views.base import check_ratio
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,8 +35,7 @@ class TERAAlterationOptions:
 
     def __post_init__(self) -> None:
         for name in ("proportion", "zero_probability", "replace_probability", "max_frequency", "noise_probability"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise RecipeError(f"TERA {name} must lie in [0, 1], got {getattr(self, name)}.")
+            check_ratio(getattr(self, name), name, "TERA")
         if self.zero_probability + self.replace_probability > 1.0:
             raise RecipeError("TERA zero_probability + replace_probability must be at most 1.")
         if not isinstance(self.span, int) or self.span < 1 or self.noise_std < 0:
