@@ -4,6 +4,7 @@ against the reference T-JEPA, and the memory of streaming a large Parquet file.
     python benchmarks/tabular/benchmark.py quality [--seeds 0 1 2] [--datasets adult ...]
     python benchmarks/tabular/benchmark.py speed --reference /tmp/ref_tjepa --reference-python /tmp/ref_tjepa/venv/bin/python
     python benchmarks/tabular/benchmark.py stream [--rows 1000000]
+    python benchmarks/tabular/benchmark.py attention [--repeats 40]
 
 quality: one fixed split per table (64 % train, 16 % validation, 20 % test; stratified for classification).
 T-JEPA and SCARF pretrain on the training rows only (no labels), once per table with seed 0 and the reduced
@@ -12,11 +13,15 @@ flattened), an MLP on the raw features (scaled numerics, missing indicators, one
 scikit-learn's HistGradientBoosting on the raw columns (native categorical support). Every model picks its
 epoch / number of trees on the validation split; the test split is scored once. The core linear probe runs
 on the mean-pooled embeddings. Classification: accuracy; regression: RMSE of the standardised target (the
-paper's unit). Prints a markdown table (mean ± std over seeds).
+paper's unit). Prints a markdown table (mean ± std over seeds). ``--head-grid`` chooses each MLP's head (dropout,
+weight decay, width, learning rate; for embeddings also a per-token projection) on the first seed's validation
+split; ``--embeddings-cache DIR`` saves each pretraining's embeddings and reuses them for the same options.
 
 speed: pretraining rows per second at the reference's model size and batch (512) on Adult, ours through
 Lightning (the same trainer ``multissl.pretrain`` builds), the reference's training-loop body through
 ``reference_tjepa_steps.py`` with its own interpreter, alternated round by round so CPU contention hits both alike.
+
+attention: forward + backward time of the attention kernels at the shapes of a T-JEPA step (reference size).
 
 stream: writes a Parquet file of ``--rows`` rows (12 numeric, 4 categorical columns, 64k-row groups) in a
 temporary directory and pretrains a small T-JEPA on it with ``data.streaming=true`` in a fresh process for
@@ -28,6 +33,7 @@ same peak, and no growth from the first tenth of the run to the last).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
@@ -75,13 +81,13 @@ def split(labels: np.ndarray, classification: bool, seed: int = 0) -> tuple[np.n
 
 def quality(args: argparse.Namespace) -> None:
     import torch
-    from multissl_tabular.downstream import MLPHeadOptions, fit_mlp_head
+    from multissl_tabular.downstream import fit_mlp_head
 
     import multissl
     from multissl.eval.linear_probe import linear_probe
 
     torch.set_num_threads(args.threads)
-    head_options = MLPHeadOptions(hidden=(256, 256), max_epochs=args.head_epochs, patience=args.patience)
+    head_options = _head_options(args)
     rows = []
     for name in args.datasets:
         spec = TABLES[name]
@@ -112,19 +118,33 @@ def quality(args: argparse.Namespace) -> None:
         for method, config in (("tjepa", tjepa_config), ("scarf", SCARF_SMALL)):
             if method not in args.parts:
                 continue
-            started = time.perf_counter()
-            run = multissl.pretrain(
-                "tabular", features.iloc[pretrain_rows], method, max_epochs=epochs, batch_size=batch, seed=0,
-                **config, **options, **{"trainer.enable_progress_bar": args.progress, "trainer.loggers": []},
-            )
-            minutes = (time.perf_counter() - started) / 60
-            tokens = run.embed(features)
+            cache = Path(args.embeddings_cache) / f"{name}_{method}.npz" if args.embeddings_cache else None
+            key = json.dumps({"config": config, "rows": len(pretrain_rows), "epochs": epochs, "batch": batch}, sort_keys=True)
+            if cache is not None and cache.is_file() and str(np.load(cache)["key"]) == key:
+                tokens = np.load(cache)["tokens"]  # the same pretraining's embeddings, saved by an earlier run
+                info[method] = f"{len(pretrain_rows)} rows x {epochs} epochs, embeddings from {cache}"
+            else:
+                started = time.perf_counter()
+                run = multissl.pretrain(
+                    "tabular", features.iloc[pretrain_rows], method, max_epochs=epochs, batch_size=batch, seed=0,
+                    **config, **options, **{"trainer.enable_progress_bar": args.progress, "trainer.loggers": []},
+                )
+                minutes = (time.perf_counter() - started) / 60
+                tokens = run.embed(features)
+                info[method] = f"{len(pretrain_rows)} rows x {epochs} epochs, {minutes:.1f} min"
+                if cache is not None:
+                    cache.parent.mkdir(parents=True, exist_ok=True)
+                    np.savez(cache, tokens=tokens, key=key)
             mean = tokens.reshape(len(tokens), -1, config["dim"]).mean(axis=1)
-            info[method] = f"{len(pretrain_rows)} rows x {epochs} epochs, {minutes:.1f} min"
             probe = linear_probe(mean[train], y[train], mean[test], y[test], task="classification" if classification else "regression")
             results[f"{method} + linear probe"] = [probe["accuracy"] if classification else probe["rmse"] / scale]
+            method_head = head_options
+            if args.head_grid:
+                token_options = dataclasses.replace(head_options, token_width=config["dim"])
+                method_head = _select_head(f"{method} + MLP", tokens, y, (train, val), classification, args.seeds[0],
+                                           token_options, HEAD_GRID + TOKEN_HEAD_GRID)
             for seed in args.seeds:
-                head = fit_mlp_head(tokens[train], y[train], tokens[val], y[val], seed=seed, options=head_options,
+                head = fit_mlp_head(tokens[train], y[train], tokens[val], y[val], seed=seed, options=method_head,
                                     task="classification" if classification else "regression")
                 metric = head.score(tokens[test], y[test])
                 results.setdefault(f"{method} + MLP", []).append(metric.get("accuracy", metric.get("rmse", 0) / scale))
@@ -136,6 +156,42 @@ def quality(args: argparse.Namespace) -> None:
         print(_table([r for r in rows if r[0] == name]), flush=True)
     print("\n## All tables\n")
     print(_table(rows))
+
+
+# --head-grid: MLP heads tried on the first seed, the one best on the validation split kept for every seed
+# (each over the --head options); token inputs also try a per-token projection first (the T-JEPA paper's head).
+HEAD_GRID = [{}, {"dropout": 0.3}, {"dropout": 0.3, "weight_decay": 1e-2}, {"hidden": [512, 512], "dropout": 0.3},
+             {"dropout": 0.3, "lr": 3e-4}]
+TOKEN_HEAD_GRID = [{"token_projection": 1, "dropout": 0.3}, {"token_projection": 4, "dropout": 0.3}]
+
+
+def _head_options(args: argparse.Namespace):
+    """The MLP head of every model: 256-256, ``--head-epochs``, ``--patience``, then the ``--head`` overrides."""
+    from multissl_tabular.downstream import MLPHeadOptions
+
+    base = MLPHeadOptions(hidden=(256, 256), max_epochs=args.head_epochs, patience=args.patience)
+    return _with(base, dict(_option(o) for o in args.head))
+
+
+def _with(options, overrides: dict[str, Any]):
+    return dataclasses.replace(options, **{k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()})
+
+
+def _select_head(model: str, x, y, splits, classification: bool, seed: int, base, candidates):
+    """The candidate head (``base`` with each override of ``candidates``) best on the validation split."""
+    from multissl_tabular.downstream import fit_mlp_head
+
+    train, val = splits
+    scored = []
+    for overrides in candidates:
+        options = _with(base, overrides)
+        head = fit_mlp_head(x[train], y[train], x[val], y[val], seed=seed, options=options,
+                            task="classification" if classification else "regression")
+        scored.append((head.best_validation, overrides, options))
+        print(f"  {model}: head {overrides or 'default'} validation {head.best_validation:.4f}", flush=True)
+    best = max(scored, key=lambda item: item[0])
+    print(f"  {model}: chose {best[1] or 'default'} (validation {best[0]:.4f})", flush=True)
+    return best[2]
 
 
 def _option(text: str) -> tuple[str, Any]:
@@ -164,6 +220,9 @@ def _baselines(args, features, y, splits, classification, scale, options, head_o
     numeric, codes = (t.numpy() for t in raw)
     gbdt_x = np.concatenate([numeric, codes.astype(np.float32)], axis=1)
     categorical = [False] * numeric.shape[1] + [True] * codes.shape[1]
+    if args.head_grid:
+        head_options = _select_head("MLP on raw features", baseline, y, (train, val), classification, args.seeds[0],
+                                    head_options, HEAD_GRID)
     for seed in args.seeds:
         head = fit_mlp_head(baseline[train], y[train], baseline[val], y[val], seed=seed, options=head_options,
                             task="classification" if classification else "regression")
@@ -299,6 +358,42 @@ def speed(args: argparse.Namespace) -> None:
           f"{min(loads):.1f}-{max(loads):.1f})")
 
 
+# -- attention kernel at T-JEPA's shapes ---------------------------------------------------------------
+def attention(args: argparse.Namespace) -> None:
+    """Forward + backward time of PyTorch's fused ``scaled_dot_product_attention`` against the explicit
+    ``softmax(QKᵀ/√d)V`` (two batched matmuls and a softmax) and the same by broadcasting (no matmuls) at the shapes of a T-JEPA step at the reference size
+    (batch 512): the predictor (512 x 4 target sets, 4 heads of width 4, 6-14 tokens) and the encoders (512 rows,
+    2 heads of width 32, 5 / 15 tokens). The two alternate ``--repeats`` times; medians in milliseconds."""
+    import torch
+    from torch.nn import functional as F
+
+    torch.set_num_threads(args.threads)
+
+    def explicit(q, k, v):
+        return torch.softmax(q @ k.transpose(-2, -1) * q.shape[-1] ** -0.5, dim=-1) @ v
+
+    def broadcast(q, k, v):  # no matmuls: elementwise products and sums, for head dims too small for a GEMM
+        scores = (q.unsqueeze(-2) * k.unsqueeze(-3)).sum(-1) * q.shape[-1] ** -0.5
+        return (torch.softmax(scores, dim=-1).unsqueeze(-1) * v.unsqueeze(-3)).sum(-2)
+
+    shapes = [("predictor", 2048, 4, length, 4) for length in (6, 10, 14)]
+    shapes += [("encoder", 512, 2, length, 32) for length in (5, 15)]
+    for where, batch, heads, length, width in shapes:
+        q, k, v = (torch.randn(batch, heads, length, width, requires_grad=True) for _ in range(3))
+        grad = torch.randn(batch, heads, length, width)
+        functions = {"fused": F.scaled_dot_product_attention, "explicit": explicit, "broadcast": broadcast}
+        times: dict[str, list[float]] = {name: [] for name in functions}
+        for _ in range(args.repeats):
+            for name, function in functions.items():
+                started = time.perf_counter()
+                function(q, k, v).backward(grad)
+                times[name].append((time.perf_counter() - started) * 1000)
+        fused = statistics.median(times["fused"])
+        print(f"{where} ({batch}, {heads} heads, {length} tokens, head dim {width}): fused {fused:.2f} ms, "
+              + ", ".join(f"{n} {statistics.median(times[n]):.2f} ms ({statistics.median(times[n]) / fused:.2f}x)"
+                          for n in ("explicit", "broadcast")), flush=True)
+
+
 # -- streaming -----------------------------------------------------------------------------------------
 def stream(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as work:
@@ -393,6 +488,12 @@ def main() -> None:
     q.add_argument("--pretrain-rows", type=int, default=None, help="pretraining rows per table (default: PRETRAIN's cap)")
     q.add_argument("--pretrain-epochs", type=int, default=None, help="pretraining epochs (default: PRETRAIN's)")
     q.add_argument("--tjepa", nargs="*", default=[], metavar="KEY=VALUE", help="T-JEPA options over TJEPA_SMALL, e.g. dim=64")
+    q.add_argument("--head", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="MLP head options (MLPHeadOptions) for every MLP, e.g. dropout=0.3 hidden=[512,512]")
+    q.add_argument("--head-grid", action="store_true",
+                   help="choose each MLP's head from HEAD_GRID on the first seed's validation split")
+    q.add_argument("--embeddings-cache", default=None, metavar="DIR",
+                   help="save each pretraining's embeddings here, and reuse them when table, options, rows and epochs match")
     q.add_argument("--parts", nargs="+", default=["tjepa", "scarf", "baselines"], choices=["tjepa", "scarf", "baselines"])
     for name in ("speed", "speed-ours"):
         s = commands.add_parser(name)
@@ -407,6 +508,9 @@ def main() -> None:
             s.add_argument("--rounds", type=int, default=2)
             s.add_argument("--reference", default="/tmp/ref_tjepa")
             s.add_argument("--reference-python", default="/tmp/ref_tjepa/venv/bin/python")
+    at = commands.add_parser("attention")
+    at.add_argument("--threads", type=int, default=1)
+    at.add_argument("--repeats", type=int, default=50)
     st = commands.add_parser("stream")
     st.add_argument("--rows", type=int, default=1_000_000)
     one = commands.add_parser("stream-one")
@@ -421,6 +525,8 @@ def main() -> None:
         speed(args)
     elif args.command == "speed-ours":
         print(json.dumps(ours_speed(args)))
+    elif args.command == "attention":
+        attention(args)
     elif args.command == "stream":
         stream(args)
     else:

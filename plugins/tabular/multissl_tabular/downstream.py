@@ -36,6 +36,11 @@ class MLPHeadOptions:
     max_epochs: int = 100
     patience: int = 10
     clip: float = 10.0
+    token_width: int = 0
+    """Width of each token when the input is tokens flattened (N, T · width); needed by ``token_projection``."""
+    token_projection: int = 0
+    """When > 0: each token first goes through its own ``Linear(token_width -> token_projection)`` (the T-JEPA
+    paper's downstream uses 1 per token), a bottleneck before the MLP; 0: the MLP reads the flattened tokens."""
 
 
 def fit_mlp_head(
@@ -99,6 +104,14 @@ class MLPHead:
             outputs = 1
         layers: list[nn.Module] = []
         width = train_x.shape[1]
+        if options.token_projection > 0:
+            if options.token_width <= 0 or width % options.token_width:
+                raise InvalidDataError(
+                    f"token_projection needs token_width, the width of each flattened token, dividing the "
+                    f"{width} input features; got token_width={options.token_width}. Pass the encoder's dim."
+                )
+            layers.append(PerTokenLinear(width // options.token_width, options.token_width, options.token_projection))
+            width = width // options.token_width * options.token_projection
         for hidden in options.hidden:
             layers += [nn.Linear(width, hidden), nn.ReLU(), nn.Dropout(options.dropout)]
             width = hidden
@@ -133,3 +146,19 @@ class MLPHead:
         """Higher is better: accuracy, or minus RMSE."""
         metrics = self.score(x, y)
         return metrics["accuracy"] if self.task == "classification" else -metrics["rmse"]
+
+
+class PerTokenLinear(nn.Module):
+    """``y_t = x_t W_t + b_t`` for each of ``tokens`` tokens of a flattened ``(N, tokens · width)`` input, its own
+    ``W_t`` (width x out) per token, output flattened ``(N, tokens · out)`` (T-JEPA's per-feature Linear, batched)."""
+
+    def __init__(self, tokens: int, width: int, out: int):
+        super().__init__()
+        self.tokens, self.width = tokens, width
+        self.weight = nn.Parameter(torch.empty(tokens, width, out))
+        self.bias = nn.Parameter(torch.zeros(tokens, out))
+        nn.init.uniform_(self.weight, -width**-0.5, width**-0.5)  # nn.Linear's default bound
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        tokens = x.view(len(x), self.tokens, self.width)
+        return (torch.einsum("ntw,two->nto", tokens, self.weight) + self.bias).flatten(1)

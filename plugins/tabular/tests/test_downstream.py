@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
+import torch
 from multissl_tabular.downstream import MLPHeadOptions, fit_mlp_head
 
 from multissl.errors import InvalidDataError
@@ -65,3 +68,27 @@ def test_an_extreme_test_row_cannot_give_an_arbitrary_prediction():
     head = fit_mlp_head(x[:200], y[:200], x[200:], y[200:], task="regression", options=FAST)
     extreme = head.predict(np.array([[1e6, -1e6]], dtype=np.float32))
     assert y[:200].min() <= extreme[0] <= y[:200].max()
+
+
+def test_per_token_projection_applies_each_tokens_own_linear():
+    from multissl_tabular.downstream import PerTokenLinear
+
+    layer = PerTokenLinear(tokens=3, width=4, out=2)
+    x = torch.randn(5, 3 * 4)
+    expected = torch.cat([x[:, 4 * t : 4 * t + 4] @ layer.weight[t] + layer.bias[t] for t in range(3)], dim=1)
+    torch.testing.assert_close(layer(x), expected)
+
+
+def test_head_with_token_projection_learns():
+    (train_x, train_y), (val_x, val_y), (test_x, test_y) = _blobs(400, 0), _blobs(200, 1), _blobs(200, 2)
+    tokens = [np.repeat(x, 2, axis=1) for x in (train_x, val_x, test_x)]  # 5 tokens of width 2
+    options = dataclasses.replace(FAST, token_width=2, token_projection=1)
+    head = fit_mlp_head(tokens[0], train_y, tokens[1], val_y, seed=0, options=options)
+    assert head.network[0].weight.shape == (5, 2, 1)
+    assert head.score(tokens[2], test_y)["accuracy"] > 0.9
+
+
+def test_token_projection_without_a_token_width_is_named():
+    train_x, train_y = _blobs(40, 0)
+    with pytest.raises(InvalidDataError, match="token_width"):
+        fit_mlp_head(train_x, train_y, train_x, train_y, options=dataclasses.replace(FAST, token_projection=1))
