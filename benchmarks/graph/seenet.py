@@ -6,13 +6,16 @@ MRR@10 and is scored on test with filtered Hit/MRR@5/10/20 per slot and weighted
     nice -n 5 python benchmarks/graph/seenet.py --seeds 0 1 2 --out /tmp/seenet_bench/all.jsonl
     python benchmarks/graph/seenet.py --summarize /tmp/seenet_bench/*.jsonl
 
-Runs append one JSON line each to ``--out`` (so a long benchmark can be split across processes, one
-seed each, and summarised afterwards).
+``--set KEY=VALUE ...`` overrides the recipe for every model of the run (e.g. the Paddle reference's Tokyo
+setting ``method.embedding_init=xavier optimizer.weight_decay=1e-5 method.grad_norm=0.0``); the summary keeps
+runs with different overrides apart. Runs append one JSON line each to ``--out`` (so a long benchmark can
+be split across processes, one seed each, and summarised afterwards).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import platform
 import statistics
@@ -42,6 +45,7 @@ def run_one(data: Path, model: str, seed: int, args) -> dict:
         "trainer.max_epochs": args.train_epochs + args.pretrain_epochs + 1, "trainer.enable_progress_bar": args.progress,
         "trainer.loggers": [], "seed": seed,
     })
+    options.update(overrides(args.set))
     started = time.perf_counter()
     run = multissl.pretrain("temporal_relations", str(data), method="seenet", **options)
     wall = time.perf_counter() - started
@@ -50,7 +54,7 @@ def run_one(data: Path, model: str, seed: int, args) -> dict:
     test = method.rank(batch, "test")
     seconds = method.epoch_seconds
     return {
-        "model": model, "seed": seed, "test": test,
+        "model": model, "options": args.set, "seed": seed, "test": test,
         "best_valid_mrr@10": method.progress["best_mrr"],
         "best_valid_epoch": max(method.validation_history, key=lambda h: h["mrr@10"])["epoch"],
         "pretrain_epochs": method.progress["pretrain_epochs"], "train_epochs": method.progress["train_epochs"],
@@ -65,15 +69,29 @@ def run_one(data: Path, model: str, seed: int, args) -> dict:
     }
 
 
+def overrides(pairs: list[str]) -> dict:
+    """``["optimizer.weight_decay=1e-5", ...]`` -> recipe overrides (values parsed as Python literals)."""
+    parsed = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--set takes KEY=VALUE, got {pair!r}")
+        try:
+            parsed[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            parsed[key] = value
+    return parsed
+
+
 def summarize(paths: list[Path]) -> str:
     rows = [json.loads(line) for path in paths for line in path.read_text().splitlines() if line.strip()]
     metrics = ["hit@5", "hit@10", "hit@20", "mrr@5", "mrr@10", "mrr@20"]
     lines = ["| model | seeds | " + " | ".join(f"test {m}" for m in metrics) + " | valid mrr@10 | s / train epoch | s / pretrain epoch | CPU s / train epoch | CPU s / pretrain epoch | pretrain + train epochs | wall s |",
              "|---" * (len(metrics) + 9) + "|"]
-    for model in MODELS:
-        runs = [r for r in rows if r["model"] == model]
-        if not runs:
-            continue
+    groups = {(r["model"], " ".join(r.get("options", []))) for r in rows}
+    for model, options in sorted(groups, key=lambda g: (list(MODELS).index(g[0]), g[1])):
+        runs = [r for r in rows if r["model"] == model and " ".join(r.get("options", [])) == options]
+        label = f"{LABELS[model]} ({options})" if options else LABELS[model]
 
         def cell(values):
             values = [v for v in values if v is not None]
@@ -86,7 +104,7 @@ def summarize(paths: list[Path]) -> str:
             return f"{statistics.mean(values):.2f}" if values else "-"
 
         lines.append(
-            f"| {LABELS[model]} | {len(runs)} | " + " | ".join(cell([r['test'][m] for r in runs]) for m in metrics)
+            f"| {label} | {len(runs)} | " + " | ".join(cell([r['test'][m] for r in runs]) for m in metrics)
             + f" | {cell([r['best_valid_mrr@10'] for r in runs])} | {seconds([r['seconds_per_train_epoch'] for r in runs])}"
             + f" | {seconds([r['seconds_per_pretrain_epoch'] for r in runs])}"
             + f" | {seconds([r.get('cpu_seconds_per_train_epoch') for r in runs])}"
@@ -96,10 +114,11 @@ def summarize(paths: list[Path]) -> str:
         )
     slot_lines = ["", "Per slot, test MRR@10 (mean over seeds):", "",
                   "| model | morning | midday | night | late-night |", "|---|---|---|---|---|"]
-    for model in MODELS:
-        runs = [r for r in rows if r["model"] == model]
+    for model, options in sorted(groups, key=lambda g: (list(MODELS).index(g[0]), g[1])):
+        runs = [r for r in rows if r["model"] == model and " ".join(r.get("options", [])) == options]
         if runs:
-            slot_lines.append(f"| {LABELS[model]} | " + " | ".join(
+            label = f"{LABELS[model]} ({options})" if options else LABELS[model]
+            slot_lines.append(f"| {label} | " + " | ".join(
                 f"{statistics.mean(r['test'][f'{s}/mrr@10'] for r in runs):.4f}" for s in ("morning", "midday", "night", "late-night")) + " |")
     return "\n".join(lines + slot_lines)
 
@@ -113,6 +132,8 @@ def main() -> None:
     parser.add_argument("--pretrain-epochs", type=int, default=2000)
     parser.add_argument("--pretrain-patience", type=int, default=100)
     parser.add_argument("--evaluate-every", type=int, default=10)
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="recipe overrides for every model, e.g. optimizer.weight_decay=1e-5 method.grad_norm=0")
     parser.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
     parser.add_argument("--out", type=Path, default=Path("seenet_results.jsonl"))
     parser.add_argument("--summarize", type=Path, nargs="+", help="print the table of earlier --out files and exit")

@@ -111,6 +111,8 @@ def test_bad_options_and_foreign_data_are_refused(example_graph):
         SEENet(SEENetConfig(encoder="gcn"), modality.input_spec())
     with pytest.raises(RecipeError, match="edge_keep"):
         SEENet(SEENetConfig(edge_keep=0.0), modality.input_spec())
+    with pytest.raises(RecipeError, match="embedding_init 'uniform'.*'xavier'"):
+        SEENet(SEENetConfig(embedding_init="uniform"), modality.input_spec())
     with pytest.raises(RecipeError, match="distance_bins"):
         TemporalRelationsModality(TemporalRelationsModality.Options(distance_bins=1))
     other = modality.example()
@@ -129,3 +131,23 @@ def test_gradients_are_clipped_at_the_reference_norm_unless_the_trainer_says_oth
     method.configure_gradient_clipping(None)
     method.configure_gradient_clipping(None, gradient_clip_val=5.0, gradient_clip_algorithm="value")
     assert calls == [(1.0, "norm"), (5.0, "value")]
+
+
+def test_grad_norm_zero_turns_clipping_off(example_graph):
+    modality, _ = example_graph
+    method = SEENet(SEENetConfig(hidden_dim=8, grad_norm=0.0), modality.input_spec())
+    calls = []
+    method.clip_gradients = lambda *args, **kwargs: calls.append(args)
+    method.configure_gradient_clipping(None)
+    assert calls == []
+
+
+@pytest.mark.parametrize(("init", "bound"), [("normal", None), ("xavier", (6 / (48 + 8)) ** 0.5)])
+def test_location_embedding_follows_either_reference_initialisation(example_graph, init, bound):
+    modality, _ = example_graph
+    torch.manual_seed(0)
+    weight = SEENet(SEENetConfig(hidden_dim=8, embedding_init=init), modality.input_spec()).encoder.embedding.weight
+    if bound is None:  # N(0, 1), the PyTorch reference
+        assert 0.8 < weight.std().item() < 1.2
+    else:  # Xavier-uniform over (locations, dim), the Paddle reference
+        assert weight.abs().max().item() <= bound and weight.std().item() > bound / 3

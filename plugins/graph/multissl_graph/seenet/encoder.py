@@ -20,10 +20,14 @@ class SEConvEncoder(nn.Module):
     """``forward(graph, keep, generator) -> (S, N, D)`` relu'd SEConv outputs."""
 
     def __init__(self, num_locations: int, num_slots: int, num_kinds: int, num_distance_bins: int,
-                 dim: int = 64, dropout: float = 0.2, num_context: int = 5) -> None:
+                 dim: int = 64, dropout: float = 0.2, num_context: int = 5, embedding_init: str = "normal") -> None:
+        """``embedding_init``: ``"normal"`` N(0, 1) (the PyTorch reference, ``nn.Embedding``'s default) or
+        ``"xavier"`` Xavier-uniform (the Paddle reference, Paddle's default)."""
         super().__init__()
         self.num_slots = num_slots
         self.embedding = nn.Embedding(num_locations, dim)
+        if embedding_init == "xavier":
+            nn.init.xavier_uniform_(self.embedding.weight)
         self.distance = AdaptiveDistanceEncoder(num_distance_bins, dim)
         self.path_convs = nn.ModuleList(TwoHopAttentionConv(dim, dropout) for _ in range(num_kinds * num_kinds))
         self.inter_time = InterTimePropagation(dim, num_context)

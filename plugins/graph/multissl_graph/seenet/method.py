@@ -64,6 +64,9 @@ class SEENetConfig:
     train_ssl_weight: float = 0.0
     """SE-SSL weight during the train stage (0: the paper's pretrain-then-train; > 0: joint training)."""
     grad_norm: float = 1.0
+    """Gradient-norm clipping (0: none, as the Paddle reference)."""
+    embedding_init: Literal["normal", "xavier"] = "normal"
+    """SEConv's location embedding: N(0, 1) (PyTorch reference) or Xavier-uniform (Paddle reference)."""
 
 
 class SEENet(Method):
@@ -81,10 +84,13 @@ class SEENet(Method):
             raise RecipeError(f"Unknown SEENet encoder {config.encoder!r}; choose one of {list(ENCODERS)}.")
         if not 0 < config.edge_keep <= 1 or config.negatives < 1 or config.evaluate_every < 1 or config.train_epochs < 1:
             raise RecipeError("SEENet needs 0 < edge_keep <= 1, negatives >= 1, evaluate_every >= 1 and train_epochs >= 1.")
+        if config.embedding_init not in ("normal", "xavier"):
+            raise RecipeError(f"Unknown SEENet embedding_init {config.embedding_init!r}; choose 'normal' (N(0, 1)) or 'xavier'.")
         self.slots = list(input_spec["slots"])
         s, n, k, d = len(self.slots), input_spec["num_locations"], input_spec["num_kinds"], config.hidden_dim
         if config.encoder == "seenet":
-            self.encoder = SEConvEncoder(n, s, k, input_spec["num_distance_bins"], d, config.dropout, config.context_neighbors)
+            self.encoder = SEConvEncoder(n, s, k, input_spec["num_distance_bins"], d, config.dropout, config.context_neighbors,
+                                         config.embedding_init)
         elif config.encoder == "rgcn":
             self.encoder = RGCNEncoder(n, s, k * s, d, config.dropout)
         else:
