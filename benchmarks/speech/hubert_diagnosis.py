@@ -6,11 +6,17 @@ the method's optimiser defaults) and prints:
 
 - the MFCC k-means targets: clusters used, perplexity of the code distribution, a bag-of-codes logistic regression
   for digits and speakers (80/20 split of the training clips), the frame-level code -> digit purity;
-- every 25 steps, the masked cross-entropy (without the feature penalty), the penalty and the masked accuracy;
-- at ``--probe-at`` steps and at the end, the core linear probe's FSDD digit accuracy on every layer (mean-pooled,
-  official split) and the speaker accuracy on the last layer.
+- every 25 steps, the cross-entropy (without the feature penalty), the penalty and the masked accuracy;
+- at ``--probe-at`` steps and at the end, FSDD digit and speaker accuracy of a linear probe on every layer
+  (mean-pooled): on validation clips of the training split (recordings 5-9, probe fitted on 10-49; the numbers to
+  choose settings by) and on FSDD's official test split.
+
+Settings (learning rate, Adam betas, dropout, unmasked-frame loss weight, K, 8 kHz front end) are flags, so that
+short runs can compare them:
 
     python benchmarks/speech/hubert_diagnosis.py --steps 300 --probe-at 0 150
+    python benchmarks/speech/hubert_diagnosis.py --steps 400 --batch 64 --batch-seconds 8 --quick-probe \
+        --unmasked-weight 1.0 --lr 1e-3 --betas 0.9 0.98 --dropout 0
 """
 
 from __future__ import annotations
@@ -24,9 +30,11 @@ from pathlib import Path
 import numpy as np
 import torch
 from multissl_speech.downstream import fsdd_tasks, layer_embeddings, probe_last_layer
-from multissl_speech.hubert import HuBERT, HuBERTConfig
+from multissl_speech.hubert import EIGHT_KHZ_FRONT_END, HuBERT, HuBERTConfig
 from multissl_speech.modality import Speech, SpeechOptions
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "speech" / "fsdd" / "recordings"
@@ -35,25 +43,42 @@ ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "spe
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=300)
-    parser.add_argument("--batch", type=int, default=16, help="clips per batch")
+    parser.add_argument("--batch", type=int, default=16, help="clips per batch (at most)")
+    parser.add_argument("--batch-seconds", type=float, default=None,
+                        help="bound batches by padded duration instead (clips sorted by length, batch order shuffled)")
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--every", type=int, default=1, help="pretrain on every k-th FSDD training clip")
     parser.add_argument("--probe-at", type=int, nargs="*", default=[])
     parser.add_argument("--mask-prob", type=float, default=0.8)
     parser.add_argument("--conv-dim", type=int, default=64)
     parser.add_argument("--penalty", type=float, default=10.0)
+    parser.add_argument("--dropout", type=float, default=0.1)
+    parser.add_argument("--clusters", type=int, default=100)
+    parser.add_argument("--unmasked-weight", type=float, default=0.0, help="cross-entropy weight of unmasked frames")
+    parser.add_argument("--betas", type=float, nargs=2, default=(0.9, 0.999), help="Adam betas (fairseq HuBERT: 0.9 0.98)")
+    parser.add_argument("--eps", type=float, default=1e-8, help="Adam epsilon (fairseq HuBERT: 1e-6)")
+    parser.add_argument("--sample-rate", type=int, default=16000, choices=(8000, 16000),
+                        help="8000: FSDD's native rate, with the front end of EIGHT_KHZ_FRONT_END")
+    parser.add_argument("--quick-probe", action="store_true",
+                        help="probe with one standardised logistic regression (C=1) instead of the core linear probe's "
+                             "cross-validated C: about 30x cheaper, for comparing settings")
     parser.add_argument("--targets-only", action="store_true")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     torch.set_num_threads(1)
     threadpool_limits(1)
     digit, speaker = fsdd_tasks(ROOT)
-    modality = Speech(SpeechOptions(cmvn="utterance", max_seconds=4.0))
+    modality = Speech(SpeechOptions(cmvn="utterance", max_seconds=4.0, sample_rate=args.sample_rate,
+                                    max_batch_seconds=args.batch_seconds))
     modality.fitted = True
     train, test = modality.load(digit.train_paths[:: args.every]), modality.load(digit.test_paths)
     train_digits, train_speakers = digit.train_labels[:: args.every], speaker.train_labels[:: args.every]
-    print("train clips", len(train.waveforms), "audio s", sum(map(len, train.waveforms)) / 16000, flush=True)
-    config = HuBERTConfig(conv_dim=[args.conv_dim] * 7, mask_prob=args.mask_prob, feature_penalty=args.penalty)
+    validation = np.array([int(Path(p).stem.split("_")[2]) < 10 for p in digit.train_paths[:: args.every]])
+    print("train clips", len(train.waveforms), "audio s", sum(map(len, train.waveforms)) / args.sample_rate, flush=True)
+    front_end = EIGHT_KHZ_FRONT_END if args.sample_rate == 8000 else {"conv_kernel": HuBERTConfig().conv_kernel, "conv_stride": HuBERTConfig().conv_stride}
+    config = HuBERTConfig(conv_dim=[args.conv_dim] * len(front_end["conv_kernel"]), **front_end, mask_prob=args.mask_prob,
+                          feature_penalty=args.penalty, dropout=args.dropout, n_clusters=args.clusters,
+                          unmasked_weight=args.unmasked_weight)
     torch.manual_seed(0)
     method = HuBERT(config, modality.input_spec(), seed=0)
     loader = modality.dataloader(modality.dataset(train), batch_size=32, shuffle=False, drop_last=False, num_workers=0, seed=0)
@@ -64,15 +89,26 @@ def main() -> None:
     if args.targets_only:
         return
 
+    def accuracy(train_x, train_y, test_x, test_y) -> float:
+        if args.quick_probe:
+            model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=500)).fit(train_x, train_y)
+            return model.score(test_x, test_y)
+        return probe_last_layer(train_x, train_y, test_x, test_y, 0)
+
     def probe(tag: str) -> None:
+        """Per layer: accuracy on the validation clips (recordings 5-9 of the training split, the probe fitted on
+        recordings 10-49; for choosing settings) and on FSDD's official test split (fitted on all training clips)."""
         train_x, test_x = layer_embeddings(method, modality, train), layer_embeddings(method, modality, test)
-        digits = {layer: round(probe_last_layer(train_x[:, layer], train_digits, test_x[:, layer], digit.test_labels, 0), 3)
-                  for layer in range(train_x.shape[1])}
-        speakers = round(probe_last_layer(train_x[:, -1], train_speakers, test_x[:, -1], speaker.test_labels, 0), 3)
-        print(f"[{tag}] digit acc per layer {digits}; speaker (last) {speakers}", flush=True)
+        fit, held_out = ~validation, validation
+        for name, labels, test_labels in (("digit", train_digits, digit.test_labels), ("speaker", train_speakers, speaker.test_labels)):
+            val = {layer: round(accuracy(train_x[fit, layer], labels[fit], train_x[held_out, layer], labels[held_out]), 3)
+                   for layer in range(train_x.shape[1])}
+            official = {layer: round(accuracy(train_x[:, layer], labels, test_x[:, layer], test_labels), 3)
+                        for layer in range(train_x.shape[1])}
+            print(f"[{tag}] {name} acc per layer: validation {val}; test {official} ({time.time() - started:.0f}s)", flush=True)
         method.train()
 
-    optimizer = torch.optim.AdamW(method.parameters(), lr=args.lr, weight_decay=0.01)
+    optimizer = torch.optim.AdamW(method.parameters(), lr=args.lr, betas=tuple(args.betas), eps=args.eps, weight_decay=0.01)
     warm = max(1, int(0.08 * args.steps))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warm, max(0.0, (args.steps - s) / (args.steps - warm))))

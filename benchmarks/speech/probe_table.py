@@ -6,6 +6,8 @@ test clip of any task is seen in pretraining. Each seed pretrains
 every model afresh, then probes frozen, mean-pooled features: the core linear probe on the last layer, and a
 learned weighted sum of layers (SUPERB-style) with a linear classifier. The log-mel row uses the same probes on
 mean-pooled log-mel (input projection not involved). Throughput: seconds of audio per second of training.
+HuBERT's training settings (unmasked-frame loss weight, lr, Adam betas, dropout, 8 kHz front end, K) are flags;
+``--skip-tera`` leaves TERA out (log-mel then comes from its own modality).
 
     python benchmarks/speech/probe_table.py --seeds 0 1 2 --out benchmarks/speech/results.md
 """
@@ -28,7 +30,7 @@ from multissl_speech.downstream import (
     probe_last_layer,
     weighted_layer_probe,
 )
-from multissl_speech.hubert import export_hubert
+from multissl_speech.hubert import EIGHT_KHZ_FRONT_END, export_hubert
 from multissl_speech.modality import Speech, SpeechOptions
 from threadpoolctl import threadpool_limits
 
@@ -43,19 +45,24 @@ def tera_options(args):
 
 
 def hubert_options(args):
-    return {"hidden_size": args.dim, "num_layers": args.layers, "num_heads": 4, "ffn_dim": 4 * args.dim, "conv_dim": [args.conv_dim] * 7,
-            "conv_pos_kernel": 32, "conv_pos_groups": 4, "dropout": 0.1, "n_clusters": args.clusters, "kmeans_n_init": 3}
+    front_end = EIGHT_KHZ_FRONT_END if args.hubert_sample_rate == 8000 else {}
+    layers = len(front_end.get("conv_kernel", [0] * 7))
+    return {"hidden_size": args.dim, "num_layers": args.layers, "num_heads": 4, "ffn_dim": 4 * args.dim, "conv_dim": [args.conv_dim] * layers,
+            **front_end, "conv_pos_kernel": 32, "conv_pos_groups": 4, "dropout": args.hubert_dropout, "n_clusters": args.clusters,
+            "unmasked_weight": args.hubert_unmasked_weight,
+            "kmeans_n_init": 3}
 
 
-def data_options(features_cmvn: str, args):
-    return {"max_seconds": args.crop_seconds, "max_batch_seconds": args.batch_seconds, "cmvn": features_cmvn}
+def data_options(features_cmvn: str, args, sample_rate: int = 16000):
+    return {"max_seconds": args.crop_seconds, "max_batch_seconds": args.batch_seconds, "cmvn": features_cmvn,
+            "sample_rate": sample_rate}
 
 
-def pretrain(method, sources, seed, epochs, options, data, args, lr):
+def pretrain(method, sources, seed, epochs, options, data, args, lr, optimizer=None):
     started = time.perf_counter()
     run = multissl.pretrain("speech", sources, method=method, max_epochs=epochs, batch_size=64, seed=seed,
                             **{f"data.{k}": v for k, v in data.items()}, **options, **QUIET,
-                            **{"optimizer.lr": lr})
+                            **{"optimizer.lr": lr}, **{f"optimizer.{k}": v for k, v in (optimizer or {}).items()})
     fit = run.metrics["train"]["fit_seconds"]
     audio = sum(min(d, args.crop_seconds) for d in run.modality.load(sources).durations) * epochs
     return run, {"fit_seconds": fit, "audio_per_second": audio / fit, "wall": time.perf_counter() - started,
@@ -83,10 +90,17 @@ def evaluate(run, tasks, seed):
     return rows
 
 
-def logmel_rows(modality_run, tasks, seed):
+def logmel_modality(args) -> Speech:
+    """16 kHz log-mel without CMVN (the probe standardises its inputs, so this equals TERA's global-CMVN log-mel)."""
+    modality = Speech(SpeechOptions(cmvn="none", max_seconds=args.crop_seconds, max_batch_seconds=args.batch_seconds))
+    modality.fitted = True  # no fitted state without CMVN
+    return modality
+
+
+def logmel_rows(modality, tasks, seed):
     rows = {}
     for task in tasks:
-        train, test = (modality_run.modality.baseline_features(modality_run.modality.load(p)) for p in (task.train_paths, task.test_paths))
+        train, test = (modality.baseline_features(modality.load(p)) for p in (task.train_paths, task.test_paths))
         acc = probe_last_layer(train, task.train_labels, test, task.test_labels, seed)
         rows[task.name] = {"linear": acc, "weighted": acc}
     return rows
@@ -109,6 +123,13 @@ def main() -> None:
     parser.add_argument("--clusters", type=int, default=100)
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--hubert-lr", type=float, default=None, help="HuBERT's peak learning rate (default: --lr)")
+    parser.add_argument("--hubert-sample-rate", type=int, default=16000, choices=(8000, 16000),
+                        help="HuBERT's input rate; 8000 (FSDD's native rate) uses the front end EIGHT_KHZ_FRONT_END")
+    parser.add_argument("--hubert-dropout", type=float, default=0.1)
+    parser.add_argument("--hubert-unmasked-weight", type=float, default=0.0,
+                        help="HuBERT's cross-entropy weight on unmasked frames (fairseq pred_nomask_weight; Base: 0)")
+    parser.add_argument("--hubert-betas", type=float, nargs=2, default=None, help="HuBERT's Adam betas (default: the method's)")
+    parser.add_argument("--skip-tera", action="store_true", help="log-mel and HuBERT rows only (log-mel from its own modality)")
     parser.add_argument("--crop-seconds", type=float, default=4.0)
     parser.add_argument("--batch-seconds", type=float, default=32.0)
     parser.add_argument("--work", default="/tmp/speech_bench")
@@ -148,8 +169,7 @@ def main() -> None:
     if args.with_librispeech:
         pretrain_paths += sorted(str(p) for p in (ROOT / "librispeech_subset" / "librispeech_train-clean-100").glob("*.flac"))
     if args.logmel_only:
-        modality = Speech(SpeechOptions(cmvn="none", max_seconds=args.crop_seconds, max_batch_seconds=args.batch_seconds))
-        modality.fitted = True  # no fitted state without CMVN
+        modality = logmel_modality(args)
         features = {t.name: [modality.baseline_features(modality.load(p)) for p in (t.train_paths, t.test_paths)] for t in tasks}
         for seed in args.seeds:
             rows = {}
@@ -163,21 +183,27 @@ def main() -> None:
     for seed in args.seeds:
         work = Path(args.work) / f"seed{seed}"
         per_seed = {}
-        tera, tera_speed = pretrain("tera", pretrain_paths, seed, args.tera_epochs, tera_options(args),
-                                    data_options("global", args), args, args.lr)
-        per_seed["logmel"] = logmel_rows(tera, tasks, seed)
+        if args.skip_tera:
+            per_seed["logmel"] = logmel_rows(logmel_modality(args), tasks, seed)
+        else:
+            tera, tera_speed = pretrain("tera", pretrain_paths, seed, args.tera_epochs, tera_options(args),
+                                        data_options("global", args), args, args.lr)
+            per_seed["logmel"] = logmel_rows(tera.modality, tasks, seed)
         print(seed, "logmel", json.dumps(per_seed["logmel"]), flush=True)
-        per_seed["tera"] = {**evaluate(tera, tasks, seed), "speed": tera_speed}
-        print(seed, "tera", json.dumps(per_seed["tera"]), flush=True)
+        if not args.skip_tera:
+            per_seed["tera"] = {**evaluate(tera, tasks, seed), "speed": tera_speed}
+            print(seed, "tera", json.dumps(per_seed["tera"]), flush=True)
+        hubert_data = data_options("utterance", args, args.hubert_sample_rate)
+        hubert_optimizer = {"betas": tuple(args.hubert_betas)} if args.hubert_betas else None
         hubert1, speed1 = pretrain("hubert", pretrain_paths, seed, args.hubert_epochs, hubert_options(args),
-                                   data_options("utterance", args), args, args.hubert_lr or args.lr)
+                                   hubert_data, args, args.hubert_lr or args.lr, hubert_optimizer)
         per_seed["hubert_it1"] = {**evaluate(hubert1, tasks, seed), "speed": speed1}
         print(seed, "hubert_it1", json.dumps(per_seed["hubert_it1"]), flush=True)
         if args.iter2_epochs > 0:
             teacher = export_hubert(hubert1, work / "hubert_it1")
             hubert2, speed2 = pretrain("hubert", pretrain_paths, seed, args.iter2_epochs,
                                        {**hubert_options(args), "teacher": str(teacher), "teacher_layer": args.layers - 1},
-                                       data_options("utterance", args), args, args.hubert_lr or args.lr)
+                                       hubert_data, args, args.hubert_lr or args.lr, hubert_optimizer)
             per_seed["hubert_it2"] = {**evaluate(hubert2, tasks, seed), "speed": speed2}
             print(seed, "hubert_it2", json.dumps(per_seed["hubert_it2"]), flush=True)
         results["seeds"][seed] = per_seed
@@ -196,9 +222,12 @@ def render(results) -> str:
     tasks = ["fsdd_digit", "fsdd_speaker", "librispeech_speaker"]
     a = results["args"]
     hubert_lr = f" (HuBERT {a['hubert_lr']})" if a.get("hubert_lr") else ""
+    hubert_lr += (f"; HuBERT: {a.get('hubert_sample_rate', 16000)} Hz, dropout {a.get('hubert_dropout', 0.1)}, "
+                  f"unmasked weight {a.get('hubert_unmasked_weight', 0.0)}, K {a.get('clusters', 100)}, "
+                  f"betas {tuple(a['hubert_betas']) if a.get('hubert_betas') else 'default'}")
     lines = [(f"Seeds {seeds}; pretraining on every {a['pretrain_every']}-th FSDD training clip"
              f"{' + LibriSpeech train-clean-100' if a['with_librispeech'] else ''}; model {a['layers']} layers x {a['dim']} (HuBERT conv {a['conv_dim']} channels); epochs: "
-             f"TERA {a['tera_epochs']}, HuBERT it1 {a['hubert_epochs']}, it2 {a['iter2_epochs']}; crops {a['crop_seconds']} s; "
+             f"TERA {'not run' if a.get('skip_tera') else a['tera_epochs']}, HuBERT it1 {a['hubert_epochs']}, it2 {a['iter2_epochs']}; crops {a['crop_seconds']} s; "
              f"batches <= {a['batch_seconds']} s of audio; lr {a['lr']}{hubert_lr}."), "",
              "| features | seeds | " + " | ".join(f"{t} linear | {t} weighted" for t in tasks) + " | pretrain audio-s/s |",
              "|---|---|" + "---|---|" * len(tasks) + "---|"]

@@ -45,6 +45,8 @@ class HuBERTConfig:
     final_dim: int = 256
     temperature: float = 0.1
     feature_penalty: float = 10.0
+    unmasked_weight: float = 0.0
+    """Weight of the cross-entropy on unmasked frames (fairseq ``pred_nomask_weight``; Base: 0, masked frames only)."""
     n_clusters: int = 100
     teacher: str | None = None
     """Iteration 2: a ``save_pretrained`` directory or a multissl run directory of the iteration-1 HuBERT."""
@@ -60,12 +62,18 @@ class HuBERTConfig:
     """Hidden state pooled by ``embed`` (0 = after the feature projection); None: the last."""
 
 
+EIGHT_KHZ_FRONT_END = {"conv_kernel": [10, 3, 3, 3, 2, 2], "conv_stride": [5, 2, 2, 2, 2, 2]}
+"""Base's front end for 8 kHz audio (e.g. FSDD at its native rate): one (2, 2) layer fewer, so the frames stay
+20 ms (stride 160) with a 25 ms receptive field (200 samples), aligned with the MFCC targets' hop and window."""
+
 MFCC_TARGETS = {"kind": "mfcc", "n_mels": 23, "n_mfcc": 13, "deltas": 2, "cmvn": "none", "target_db": None}
 """Iteration-1 features: 13 MFCC + deltas + delta-deltas (39), Kaldi settings, at 100 Hz (fairseq ``dump_mfcc_feature``)."""
 
 
 class HuBERT(Method):
-    """``L = Σ_{t∈M} −log softmax_k(cos(P h_t, e_k) / τ)[z_t] / |M| + λ · mean(c²)``: the encoder sees
+    """``L = Σ_{t∈M} CE_t / |M| + w_u · Σ_{t∈U} CE_t / |U| + λ · mean(c²)`` with
+    ``CE_t = −log softmax_k(cos(P h_t, e_k) / τ)[z_t]``, ``U`` the unmasked frames (``unmasked_weight`` w_u,
+    Base: 0): the encoder sees
     the waveform with the frames in ``M`` (span masking, ``mask_prob`` 0.8, span 10) replaced by a learned
     embedding; ``P`` projects to ``final_dim``, ``e_k`` are learned code embeddings, ``z_t`` the k-means code of
     frame ``t`` (MFCC in iteration 1, a layer of the iteration-1 model in iteration 2), ``c`` the convolutional
@@ -88,7 +96,7 @@ class HuBERT(Method):
         self.project = nn.Linear(config.hidden_size, config.final_dim)
         self.code_embeddings = nn.Parameter(torch.randn(config.n_clusters, config.final_dim) * config.final_dim ** -0.5)
         self.span_mask = SpanMask(ratio=config.mask_prob, span=config.mask_length)
-        self.objective = MaskedClusterPrediction(unmasked_weight=0.0)
+        self.objective = MaskedClusterPrediction(unmasked_weight=config.unmasked_weight)
         self.register_buffer("codebook", torch.zeros(0, 0))
         self._kmeans: KMeansTargets | None = None
         self._teacher: HubertModel | None = None

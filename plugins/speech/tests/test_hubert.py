@@ -7,7 +7,13 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-from multissl_speech.hubert import HuBERT, HuBERTConfig, export_hubert, load_hubert
+from multissl_speech.hubert import (
+    EIGHT_KHZ_FRONT_END,
+    HuBERT,
+    HuBERTConfig,
+    export_hubert,
+    load_hubert,
+)
 from transformers import HubertModel
 
 import multissl
@@ -33,6 +39,33 @@ def test_mfcc_labels_every_second_frame_line_up_with_the_model_frames(tiny_huber
     frames = int(method.model._get_feat_extract_output_lengths(torch.tensor(num_samples)))
     assert targets.shape == (1, frames, 39) and valid.all()
     assert frames == 1 + (num_samples - 400) // 320  # 20 ms frames of 25 ms: MFCC frames 0, 2, 4, ...
+
+
+@pytest.mark.parametrize("num_samples", [200, 201, 359, 360, 8000, 8161])
+def test_the_8_khz_front_end_keeps_labels_aligned(tiny_hubert, num_samples):
+    method = HuBERT(HuBERTConfig(**{**tiny_hubert, "conv_dim": [16] * 6, **EIGHT_KHZ_FRONT_END}), {**SPEC, "sample_rate": 8000})
+    batch = {"waveform": torch.randn(1, num_samples), "num_samples": torch.tensor([num_samples])}
+    targets, valid = method._target_features(batch)
+    assert targets.shape == (1, 1 + (num_samples - 200) // 160, 39) and valid.all()  # 20 ms frames of 25 ms at 8 kHz
+    with pytest.raises(RecipeError, match="do not line up"):
+        _method(tiny_hubert, conv_dim=[16] * 6, **EIGHT_KHZ_FRONT_END)  # the 8 kHz plan on 16 kHz audio
+
+
+def test_unmasked_weight_adds_the_unmasked_frames_cross_entropy(tiny_hubert):
+    waveform = torch.randn(3, 4000)
+    batch = {"waveform": waveform, "num_samples": torch.tensor([4000, 3000, 1200])}
+    losses = {}
+    for weight in (0.0, 0.5):
+        torch.manual_seed(0)
+        method = _method(tiny_hubert, unmasked_weight=weight).eval()  # eval: no dropout, same mask from the seed
+        method._set_codebook(torch.randn(4, 39))
+        loss, logs = method.ssl_loss(batch)
+        losses[weight] = (loss, logs)
+    masked_only, (mixed, logs) = losses[0.0][0], losses[0.5]
+    assert "unmasked_loss" not in losses[0.0][1] and logs["unmasked_loss"] > 0
+    torch.testing.assert_close(mixed, masked_only + 0.5 * logs["unmasked_loss"])
+    with pytest.raises(RecipeError, match="unmasked_weight"):
+        _method(tiny_hubert, unmasked_weight=-1.0)
 
 
 def test_a_label_rate_that_does_not_match_the_frame_rate_is_an_error(tiny_hubert):
