@@ -13,6 +13,8 @@ so training is exactly the benchmark's. ``--probe`` adds, at those steps (SGL, S
 - the mean cosine between the two views of each batch user (``view_pos_cos``), and between a user's
   view and another batch user's (``view_other_abs_cos``, absolute).
 
+The split is graph_cf.py's ``validation_source`` (this script's folder is on ``sys.path`` when it runs).
+
 ``--sgl-views propagated`` is a diagnostic SGL variant whose views are the mean of layers 1..L (as
 SimGCL's), not the layer mean 0..L of the SGL paper. Validation Recall/NDCG@20 on ``--eval-users``
 sampled users at the end.
@@ -30,12 +32,11 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from graph_cf import validation_source
 from multissl_recsys.datasets import gowalla
 from multissl_recsys.evaluation import ranking_report
 from multissl_recsys.lightgcn import LightGCN
-from multissl_recsys.modality import Interactions, InteractionsOptions
 from multissl_recsys.sgl import SGL
-from multissl_recsys.splits import random_per_user
 
 import multissl
 
@@ -60,8 +61,7 @@ def main() -> None:
     parser.add_argument("--negatives", choices=["all", "batch"], default=None, help="SGL/SimGCL contrast negatives (default: all)")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    fit, validation, _ = random_per_user(Interactions(InteractionsOptions()).load(gowalla(GOWALLA)).train, 0.2, seed=1)
-    source = {"train": fit, "test": validation}
+    source = validation_source(gowalla(GOWALLA))
     given = {"ssl_weight": args.ssl_weight, "temperature": args.temperature, "drop_ratio": args.drop_ratio, "eps": args.eps, "negatives": args.negatives}
     options = {name: value for name, value in given.items() if value is not None}
     if args.sgl_views == "propagated":

@@ -1,6 +1,9 @@
-"""One ``nn.TransformerEncoderLayer`` run on the real tokens of a padded batch only."""
+"""One ``nn.TransformerEncoderLayer`` run on the real tokens of a padded batch only, and the residual wiring
+shared by layer forwards that compute its blocks their own way."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from torch import Tensor, nn
 from torch.nn import functional as F
@@ -33,8 +36,19 @@ def packed_layer_forward(
     def feed_forward(x: Tensor) -> Tensor:
         return layer.dropout2(layer.linear2(layer.dropout(layer.activation(layer.linear1(x)))))
 
+    return residual_layer(layer, tokens, self_attention, feed_forward)
+
+
+def residual_layer(
+    layer: nn.TransformerEncoderLayer, x: Tensor, self_attention: Callable[[Tensor], Tensor],
+    feed_forward: Callable[[Tensor], Tensor],
+) -> Tensor:
+    """The residual and LayerNorm wiring of ``layer`` around its two blocks: post-LN
+    ``y = LN2(h + FF(h))``, ``h = LN1(x + SA(x))``, or pre-LN (``layer.norm_first``)
+    ``y = h + FF(LN2(h))``, ``h = x + SA(LN1(x))`` (Vaswani et al. 2017; Xiong et al. 2020). Shared by layer
+    forwards that compute the blocks their own way (here on real tokens; the tabular plugin with sparse dropout)."""
     if layer.norm_first:
-        x = tokens + self_attention(layer.norm1(tokens))
+        x = x + self_attention(layer.norm1(x))
         return x + feed_forward(layer.norm2(x))
-    x = layer.norm1(tokens + self_attention(tokens))
+    x = layer.norm1(x + self_attention(x))
     return layer.norm2(x + feed_forward(x))

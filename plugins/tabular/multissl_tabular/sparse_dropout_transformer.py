@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from multissl.encoders.base import check_input
+from multissl.encoders.packed_layer import residual_layer
 from multissl.encoders.transformer import TransformerEncoder
 from multissl_tabular.chunked_feed_forward import relu_feed_forward
 from multissl_tabular.sparse_dropout import (
@@ -58,8 +59,4 @@ def sparse_dropout_layer_forward(layer: nn.TransformerEncoderLayer, x: Tensor) -
             out = layer.linear2(sparse_dropout(layer.activation(layer.linear1(flat)), layer.dropout.p))
         return sparse_dropout(out, layer.dropout2.p).view(n, length, width)
 
-    if layer.norm_first:
-        x = x + self_attention(layer.norm1(x))
-        return x + feed_forward(layer.norm2(x))
-    x = layer.norm1(x + self_attention(x))
-    return layer.norm2(x + feed_forward(x))
+    return residual_layer(layer, x, self_attention, feed_forward)
