@@ -72,6 +72,8 @@ class OptimizerOptions:
     lr: float = 1e-3
     weight_decay: float = 1e-4
     betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    """Adam's ε in ``m / (√v + ε)`` (fairseq's HuBERT uses 1e-6)."""
     warmup_fraction: float = 0.05
     schedule: Literal["cosine", "linear", "constant"] = "cosine"
     min_lr_ratio: float = 0.0
@@ -232,7 +234,25 @@ def resolve(raw: dict[str, Any], registry) -> Recipe:
         raise RecipeError(f"loader.batch_size must be at least 1, got {recipe.loader.batch_size}.")
     if not 0.0 <= recipe.loader.val_fraction < 1.0:
         raise RecipeError(f"loader.val_fraction must be in [0, 1), got {recipe.loader.val_fraction}.")
+    _check_optimizer(recipe.optimizer)
     return recipe
+
+
+def _check_optimizer(options: OptimizerOptions) -> None:
+    """Values AdamW and the schedule accept: lr, ε > 0; weight decay >= 0; each β and fraction in [0, 1)."""
+    if not (options.lr > 0 and options.eps > 0 and options.weight_decay >= 0):
+        raise RecipeError(
+            f"optimizer.lr and optimizer.eps must be positive and optimizer.weight_decay non-negative, "
+            f"got lr={options.lr}, eps={options.eps}, weight_decay={options.weight_decay}."
+        )
+    betas = tuple(options.betas)
+    if len(betas) != 2 or not all(0.0 <= beta < 1.0 for beta in betas):
+        raise RecipeError(f"optimizer.betas must be two numbers in [0, 1), e.g. [0.9, 0.999], got {options.betas!r}.")
+    if not (0.0 <= options.warmup_fraction < 1.0 and 0.0 <= options.min_lr_ratio <= 1.0):
+        raise RecipeError(
+            f"optimizer.warmup_fraction must be in [0, 1) and optimizer.min_lr_ratio in [0, 1], "
+            f"got {options.warmup_fraction} and {options.min_lr_ratio}."
+        )
 
 
 def flat_overrides(raw: dict[str, Any], overrides: dict[str, Any], registry) -> dict[str, Any]:

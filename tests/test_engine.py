@@ -176,3 +176,12 @@ def test_streamed_datasets_cannot_be_split_for_validation():
     assert _split(stream, 0.0, seed=0) == (stream, None)
     with pytest.raises(RecipeError, match="val_fraction=0"):
         _split(stream, 0.1, seed=0)
+
+
+def test_optimizer_options_reach_adamw(tmp_path):
+    out = tmp_path / "run"
+    multissl.pretrain("vectors", "wine", method="simclr", max_epochs=1, batch_size=64, output_dir=str(out),
+                      **{"optimizer.eps": 1e-6, "optimizer.betas": [0.8, 0.98], "optimizer.lr": 2e-3}, **QUIET)
+    saved = torch.load(out / "checkpoints" / "last.ckpt", weights_only=False)["optimizer_states"][0]["param_groups"]
+    assert {group["eps"] for group in saved} == {1e-6} and {tuple(group["betas"]) for group in saved} == {(0.8, 0.98)}
+    assert {group["initial_lr"] for group in saved} == {2e-3}

@@ -9,7 +9,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from multissl.errors import RecipeError
-from multissl.eval._probe_data import check_probe_inputs, classification_metrics, regression_metrics
+from multissl.eval.probe_data import check_probe_inputs, classification_metrics, regression_metrics
 
 
 def knn_probe(

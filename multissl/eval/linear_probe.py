@@ -10,7 +10,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from multissl.eval._probe_data import check_probe_inputs, classification_metrics, regression_metrics
+from multissl.eval.probe_data import check_probe_inputs, classification_metrics, regression_metrics
 
 INVERSE_REGULARISATIONS = np.logspace(-3, 3, 7)
 """Candidate C of the logistic regression, chosen by cross-validation on the training split."""

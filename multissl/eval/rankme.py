@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from multissl.eval._probe_data import as_embeddings
+from multissl.eval.probe_data import as_embeddings
 
 
 def rankme(embeddings: Any, eps: float = 1e-7) -> float:

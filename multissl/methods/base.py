@@ -116,7 +116,8 @@ class Method(L.LightningModule):
         optimizer = torch.optim.AdamW(
             [{"params": decay, "weight_decay": options.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
             lr=options.lr,
-            betas=options.betas,
+            betas=tuple(options.betas),
+            eps=options.eps,
         )
         total = max(int(self.trainer.estimated_stepping_batches), 1)
         schedule = lambda step: warmup_then_decay(step, total, options)  # noqa: E731

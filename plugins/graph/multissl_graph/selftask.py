@@ -156,7 +156,7 @@ class SelfTask(Method):
         trains GCNs; the core's AdamW decouples the decay, which at lr 0.01 barely regularises a GCN.
         The core's warm-up and decay schedule applies unchanged."""
         options = self.optimizer_options
-        optimizer = torch.optim.Adam(self.parameters(), lr=options.lr, betas=options.betas, weight_decay=options.weight_decay)
+        optimizer = torch.optim.Adam(self.parameters(), lr=options.lr, betas=tuple(options.betas), eps=options.eps, weight_decay=options.weight_decay)
         total = max(int(self.trainer.estimated_stepping_batches), 1)
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_then_decay(step, total, options))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from multissl.errors import InvalidDataError
-from multissl.eval._probe_data import (
+from multissl.eval.probe_data import (
     as_embeddings,
     as_labels,
     check_not_constant,

@@ -243,7 +243,7 @@ class SEENet(Method):
     def configure_optimizers(self) -> dict[str, Any]:
         """Adam with L2 weight decay added to the gradient, as the reference (the core's AdamW decouples it)."""
         options = self.optimizer_options
-        optimizer = torch.optim.Adam(self.parameters(), lr=options.lr, betas=options.betas, weight_decay=options.weight_decay)
+        optimizer = torch.optim.Adam(self.parameters(), lr=options.lr, betas=tuple(options.betas), eps=options.eps, weight_decay=options.weight_decay)
         total = max(int(self.trainer.estimated_stepping_batches), 1)
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_then_decay(step, total, options))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

@@ -1,4 +1,7 @@
-"""Checks shared by the supervised probes: embeddings, labels, the task, and the metrics they report."""
+"""Checks shared by the supervised probes: embeddings, labels, the task, and the metrics they report.
+
+Public so that a plugin writing its own probe (e.g. the tabular MLP head) validates inputs the same way.
+"""
 
 from __future__ import annotations
 
