@@ -10,9 +10,9 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from multissl.errors import InvalidDataError, RecipeError
-from multissl.eval.probe_data import as_embeddings, as_labels, check_not_constant, resolve_task
 from multissl.eval.knn_probe import knn_probe
 from multissl.eval.linear_probe import linear_probe
+from multissl.eval.probe_data import as_embeddings, as_labels, check_not_constant, resolve_task
 from multissl.eval.rankme import rankme
 
 EVALUATORS = ("linear_probe", "knn_probe", "rankme")
