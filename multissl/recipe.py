@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -147,17 +148,29 @@ def read_recipe(path: str | Path) -> dict[str, Any]:
     return loaded
 
 
+def parse_assignment(assignment: str) -> tuple[str, Any]:
+    """``"section.key=value"`` -> ``(key, value)``, the value parsed as YAML (``2``, ``true``, ``[1, 2]``); a number
+    in exponent form without a dot (``1e-4``, which YAML 1.1 leaves a string) is a float."""
+    key, sep, text = assignment.partition("=")
+    if not sep or not key:
+        raise RecipeError(f"Override {assignment!r} must look like section.key=value, e.g. trainer.max_epochs=5.")
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"Override {assignment!r}: the value is not valid YAML ({exc}).") from exc
+    if isinstance(value, str) and _EXPONENT_NUMBER.fullmatch(value.strip()):
+        value = float(value)
+    return key, value
+
+
+_EXPONENT_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
 def apply_overrides(raw: dict[str, Any], assignments: list[str]) -> dict[str, Any]:
     """``raw`` with ``section.key=value`` assignments applied (values parsed as YAML: 2, true, [1, 2])."""
     raw = copy.deepcopy(raw)
     for assignment in assignments:
-        key, sep, text = assignment.partition("=")
-        if not sep or not key:
-            raise RecipeError(f"Override {assignment!r} must look like section.key=value, e.g. trainer.max_epochs=5.")
-        try:
-            value = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise RecipeError(f"Override {assignment!r}: the value is not valid YAML ({exc}).") from exc
+        key, value = parse_assignment(assignment)
         *parents, leaf = key.split(".")
         node = raw
         for part in parents:

@@ -69,6 +69,13 @@ def test_set_overrides_parse_yaml_values_and_reach_nested_sections():
         recipes.apply_overrides(BASE, ["trainer.max_epochs"])
 
 
+def test_set_overrides_read_exponent_numbers_as_floats():
+    raw = recipes.apply_overrides(BASE, ["optimizer.lr=1e-4", "optimizer.weight_decay=5E-6", "optimizer.eps=1.0e-6", "output_dir=1e4x"])
+    assert raw["optimizer"] == {"lr": 1e-4, "weight_decay": 5e-6, "eps": 1e-6} and raw["output_dir"] == "1e4x"
+    assert recipes.resolve(raw, registry()).optimizer.lr == 1e-4
+    assert recipes.parse_assignment("method.name=simclr") == ("method.name", "simclr")
+
+
 def test_flat_keyword_overrides_find_their_section():
     raw = recipes.flat_overrides(BASE, {"max_epochs": 2, "batch_size": 8, "lr": 0.1, "projector_dims": [8], "seed": 5}, registry())
     assert raw["trainer"] == {"max_epochs": 2} and raw["loader"] == {"batch_size": 8}

@@ -15,7 +15,6 @@ be split across processes, one seed each, and summarised afterwards).
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import platform
 import statistics
@@ -37,6 +36,7 @@ DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "gr
 
 def run_one(data: Path, model: str, seed: int, args) -> dict:
     import multissl
+    from multissl.recipe import parse_assignment
 
     options = {f"method.{k}": v for k, v in MODELS[model].items()}
     options.update({
@@ -45,7 +45,7 @@ def run_one(data: Path, model: str, seed: int, args) -> dict:
         "trainer.max_epochs": args.train_epochs + args.pretrain_epochs + 1, "trainer.enable_progress_bar": args.progress,
         "trainer.loggers": [], "seed": seed,
     })
-    options.update(overrides(args.set))
+    options.update(parse_assignment(pair) for pair in args.set)
     started = time.perf_counter()
     run = multissl.pretrain("temporal_relations", str(data), method="seenet", **options)
     wall = time.perf_counter() - started
@@ -67,20 +67,6 @@ def run_one(data: Path, model: str, seed: int, args) -> dict:
         "schedule": {"train_epochs": args.train_epochs, "pretrain_epochs": args.pretrain_epochs,
                      "pretrain_patience": args.pretrain_patience, "evaluate_every": args.evaluate_every},
     }
-
-
-def overrides(pairs: list[str]) -> dict:
-    """``["optimizer.weight_decay=1e-5", ...]`` -> recipe overrides (values parsed as Python literals)."""
-    parsed = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise SystemExit(f"--set takes KEY=VALUE, got {pair!r}")
-        try:
-            parsed[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            parsed[key] = value
-    return parsed
 
 
 def summarize(paths: list[Path]) -> str:

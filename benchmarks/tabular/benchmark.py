@@ -85,6 +85,7 @@ def quality(args: argparse.Namespace) -> None:
 
     import multissl
     from multissl.eval.linear_probe import linear_probe
+    from multissl.recipe import parse_assignment
 
     torch.set_num_threads(args.threads)
     head_options = _head_options(args)
@@ -114,7 +115,7 @@ def quality(args: argparse.Namespace) -> None:
         pretrain_rows = np.random.default_rng(0).permutation(train)[:max_rows]
         results: dict[str, list[float]] = {}
         info: dict[str, str] = {}
-        tjepa_config = {**TJEPA_SMALL, **dict(_option(o) for o in args.tjepa)}
+        tjepa_config = {**TJEPA_SMALL, **dict(parse_assignment(o) for o in args.tjepa)}
         for method, config in (("tjepa", tjepa_config), ("scarf", SCARF_SMALL)):
             if method not in args.parts:
                 continue
@@ -169,8 +170,10 @@ def _head_options(args: argparse.Namespace):
     """The MLP head of every model: 256-256, ``--head-epochs``, ``--patience``, then the ``--head`` overrides."""
     from multissl_tabular.downstream import MLPHeadOptions
 
+    from multissl.recipe import parse_assignment
+
     base = MLPHeadOptions(hidden=(256, 256), max_epochs=args.head_epochs, patience=args.patience)
-    return _with(base, dict(_option(o) for o in args.head))
+    return _with(base, dict(parse_assignment(o) for o in args.head))
 
 
 def _with(options, overrides: dict[str, Any]):
@@ -192,15 +195,6 @@ def _select_head(model: str, x, y, splits, classification: bool, seed: int, base
     best = max(scored, key=lambda item: item[0])
     print(f"  {model}: chose {best[1] or 'default'} (validation {best[0]:.4f})", flush=True)
     return best[2]
-
-
-def _option(text: str) -> tuple[str, Any]:
-    """``key=value`` from the command line, the value read as JSON when it parses (numbers, lists), else a string."""
-    key, _, value = text.partition("=")
-    try:
-        return key, json.loads(value)
-    except json.JSONDecodeError:
-        return key, value
 
 
 def _baselines(args, features, y, splits, classification, scale, options, head_options, results) -> None:
