@@ -65,7 +65,7 @@ class _ChunkedReluFeedForward(torch.autograd.Function):
             grad_weight2.index_add_(1, c, (grad_chunk[r] * hidden[r, c].unsqueeze(1)).t(), alpha=-1.0)
             grad_hidden = torch.mm(grad_chunk, weight2)
             grad_hidden[r, c] = 0.0
-            grad_hidden.masked_fill_(hidden <= 0, 0.0)  # ReLU
+            grad_hidden = torch.ops.aten.threshold_backward(grad_hidden, hidden, 0.0)  # ReLU: one fused pass
             grad_weight1.addmm_(grad_hidden.t(), x_chunk)
             grad_bias1 += grad_hidden.sum(0)
             torch.mm(grad_hidden, weight1, out=grad_x[start:end])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from multissl_tabular import sparse_dropout as sparse_dropout_module
 from multissl_tabular.chunked_feed_forward import relu_feed_forward
 from multissl_tabular.sparse_dropout import (
     attention_with_sparse_dropout,
@@ -49,7 +50,9 @@ def test_sparse_dropout_passes_no_gradient_through_dropped_elements():
     assert torch.allclose(x.grad[out != 0], torch.tensor(1 / 0.98))
 
 
-def test_attention_with_sparse_dropout_equals_dropout_on_the_weights():
+@pytest.mark.parametrize("batch_last_max", [0, 64], ids=["fused-kernel", "batch-last"])
+def test_attention_with_sparse_dropout_equals_dropout_on_the_weights(batch_last_max, monkeypatch):
+    monkeypatch.setattr(sparse_dropout_module, "BATCH_LAST_MAX", batch_last_max)
     torch.manual_seed(0)
     q, k, v = (torch.randn(3, 2, 5, 4, dtype=torch.float64, requires_grad=True) for _ in range(3))
     dropped = torch.tensor([0, 7, 8, 24, 40, 149])  # flat (b, h, i, j), several in one row
