@@ -4,8 +4,7 @@ Written here because PyTorch's fused CPU kernel (``scaled_dot_product_attention`
 (sequence, head) problem at a time: at T-JEPA's predictor size (head dimension 4, 5-15 tokens, 8,192 problems per
 layer) the per-problem overhead dominates, and attention was a third of a pretraining step. With the problems as the
 last, contiguous axis every product and sum is one vectorised elementwise pass over all of them, looped over the few
-tokens and head dimensions instead; forward + backward of one layer's attention is 2.4-5.6x faster at 6-14 tokens
-(``python benchmarks/tabular/benchmark.py attention``).
+tokens and head dimensions instead (``python benchmarks/tabular/benchmark.py attention``).
 """
 
 from __future__ import annotations
@@ -13,28 +12,40 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from multissl_tabular.sparse_dropout import dropped_positions
+
 BATCH_LAST_MAX = 64
 """``head_dim * length`` at or below which :func:`batch_last_attention` beat the fused kernel on this CPU (head
 dimension 4 up to 16 tokens, 8 up to 8); above it the loops over tokens and head dimensions cost more."""
 
 
-def batch_last_attention(q: Tensor, k: Tensor, v: Tensor, scale: float, dropped: Tensor | None = None) -> Tensor:
-    """``D(softmax(QKᵀ/√d)) V`` for ``(B, H, L, d)`` inputs (Vaswani et al. 2017), ``D`` zeroing the attention
-    weights at the flat ``(B, H, L, L)`` indices ``dropped`` and multiplying the rest by ``scale`` (dropout as in
-    ``nn.MultiheadAttention``; ``dropped=None``: no dropout). Returns ``(B, H, L, d)``."""
-    batch, heads, length, width = q.shape
-    problems = batch * heads
-    q, k, v = (t.permute(2, 3, 0, 1).reshape(length, width, problems) for t in (q, k, v))
-    if dropped is not None:  # (b, h, i, j) -> flat index into the (i, j, b·h) layout of the weights here
-        b, h, i, j = torch.unravel_index(dropped, (batch, heads, length, length))
-        dropped = (i * length + j) * problems + b * heads + h
-    out = _BatchLastAttention.apply(q, k, v, dropped, scale)
-    return out.view(length, width, batch, heads).permute(2, 3, 0, 1)
+def use_batch_last(x: Tensor, heads: int) -> bool:
+    """Whether :func:`batch_last_attention` is the faster choice for tokens ``x`` (N, L, D) and ``heads`` heads."""
+    return x.device.type == "cpu" and x.shape[-1] // heads * x.shape[1] <= BATCH_LAST_MAX
 
 
-def _outer(a: Tensor, b: Tensor) -> Tensor:
-    """``a`` (L, N), ``b`` (M, N) -> contiguous (L, M, N) ``a_i ⊙ b_j``, the first term of each sum below."""
-    return torch.mul(a.unsqueeze(1), b.unsqueeze(0), out=a.new_empty(a.shape[0], b.shape[0], a.shape[1]))
+def batch_last_attention(qkv: Tensor, heads: int, p: float = 0.0, dropped: Tensor | None = None) -> Tensor:
+    """Multi-head self-attention ``D(softmax(QKᵀ/√d)) V`` (Vaswani et al. 2017) from the packed projection ``qkv``
+    (N, L, 3·D) laid out as ``nn.MultiheadAttention``'s ``in_proj`` output (q, k, v, each ``heads`` x ``d``); returns
+    the heads concatenated, (N, L, D). ``D``: dropout at rate ``p`` on the attention weights as in
+    ``nn.MultiheadAttention``, at the flat ``(N, heads, L, L)`` indices ``dropped`` (default: drawn by
+    :func:`dropped_positions`), the other weights scaled by ``1 / (1 − p)``."""
+    n, length, _ = qkv.shape
+    problems = n * heads
+    if p > 0.0:
+        if dropped is None:
+            dropped = dropped_positions(problems * length * length, p, qkv.device)
+        b, h, i, j = torch.unravel_index(dropped, (n, heads, length, length))
+        dropped = (i * length + j) * problems + b * heads + h  # into the (i, j, b·heads + h) layout of the weights
+    else:
+        dropped = None
+    return _BatchLastAttention.apply(qkv, heads, dropped, 1.0 / (1.0 - p))
+
+
+def _outer(a: Tensor, b: Tensor, out: Tensor | None = None) -> Tensor:
+    """``a`` (L, P), ``b`` (M, P) -> contiguous (L, M, P) ``a_i ⊙ b_j``, the first term of each sum below."""
+    out = a.new_empty(a.shape[0], b.shape[0], a.shape[1]) if out is None else out
+    return torch.mul(a.unsqueeze(1), b.unsqueeze(0), out=out)
 
 
 def _dropped_weights(weights: Tensor, dropped: Tensor | None, scale: float) -> Tensor:
@@ -46,16 +57,19 @@ def _dropped_weights(weights: Tensor, dropped: Tensor | None, scale: float) -> T
 
 
 class _BatchLastAttention(torch.autograd.Function):
-    """Forward and backward on ``(L, d, N)`` tensors, ``N`` problems innermost; weights ``A`` are ``(L, L, N)``.
+    """On ``(L, d, P)`` tensors, the ``P = N·heads`` problems innermost; weights ``A`` are ``(L, L, P)``.
 
     ``S_ij = Σ_c q_ic k_jc / √d``, ``A = softmax_j(S)``, ``O_i = Σ_j D(A)_ij v_j``; backward
     ``dv_j = Σ_i D(A)_ij dO_i``, ``dA = D'(Σ_c dO_ic v_jc)``, ``dS = A ⊙ (dA − Σ_j A ⊙ dA)``,
-    ``dq_i = Σ_j dS_ij k_j / √d``, ``dk_j = Σ_i dS_ij q_i / √d``.
+    ``dq_i = Σ_j dS_ij k_j / √d``, ``dk_j = Σ_i dS_ij q_i / √d``. ``qkv`` comes in and its gradient goes out in
+    ``nn.MultiheadAttention``'s layout, one copy each way.
     """
 
     @staticmethod
-    def forward(ctx, q: Tensor, k: Tensor, v: Tensor, dropped: Tensor | None, scale: float) -> Tensor:
-        length, width, _ = q.shape
+    def forward(ctx, qkv: Tensor, heads: int, dropped: Tensor | None, scale: float) -> Tensor:
+        n, length, packed = qkv.shape
+        width = packed // (3 * heads)
+        q, k, v = qkv.view(n, length, 3, heads, width).permute(2, 1, 4, 0, 3).reshape(3, length, width, n * heads)
         q = q * width**-0.5
         scores = _outer(q[:, 0], k[:, 0])
         for c in range(1, width):
@@ -66,16 +80,19 @@ class _BatchLastAttention(torch.autograd.Function):
         for j in range(1, length):
             out.addcmul_(kept[:, j].unsqueeze(1), v[j].unsqueeze(0))
         ctx.save_for_backward(q, k, v, weights, dropped)
-        ctx.scale = scale
-        return out
+        ctx.heads, ctx.scale = heads, scale
+        return out.view(length, width, n, heads).permute(2, 0, 3, 1).reshape(n, length, heads * width)
 
     @staticmethod
     def backward(ctx, grad: Tensor):
         q, k, v, weights, dropped = ctx.saved_tensors
-        length, width, _ = q.shape
-        grad = grad.contiguous()
+        length, width, problems = q.shape
+        heads = ctx.heads
+        n = problems // heads
+        grad = grad.view(n, length, heads, width).permute(1, 3, 0, 2).reshape(length, width, problems)
         kept = _dropped_weights(weights, dropped, ctx.scale)
-        grad_v = _outer(kept[0], grad[0])
+        grad_qkv = grad.new_empty(3, length, width, problems)
+        grad_v = _outer(kept[0], grad[0], out=grad_qkv[2])
         for i in range(1, length):
             grad_v.addcmul_(kept[i].unsqueeze(1), grad[i].unsqueeze(0))
         grad_weights = _outer(grad[:, 0], v[:, 0])
@@ -83,10 +100,12 @@ class _BatchLastAttention(torch.autograd.Function):
             grad_weights.addcmul_(grad[:, c].unsqueeze(1), v[:, c].unsqueeze(0))
         grad_weights = _dropped_weights(grad_weights, dropped, ctx.scale)
         grad_scores = weights * (grad_weights - (weights * grad_weights).sum(dim=1, keepdim=True))
-        grad_q = _outer(grad_scores[:, 0], k[0])
+        grad_q = _outer(grad_scores[:, 0], k[0], out=grad_qkv[0])
         for j in range(1, length):
             grad_q.addcmul_(grad_scores[:, j].unsqueeze(1), k[j].unsqueeze(0))
-        grad_k = _outer(grad_scores[0], q[0])
+        grad_k = _outer(grad_scores[0], q[0], out=grad_qkv[1])
         for i in range(1, length):
             grad_k.addcmul_(grad_scores[i].unsqueeze(1), q[i].unsqueeze(0))
-        return grad_q.mul_(width**-0.5), grad_k, grad_v, None, None
+        grad_q.mul_(width**-0.5)
+        grad_qkv = grad_qkv.view(3, length, width, n, heads).permute(3, 1, 0, 4, 2).reshape(n, length, 3 * heads * width)
+        return grad_qkv, None, None, None

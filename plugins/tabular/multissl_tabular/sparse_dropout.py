@@ -12,8 +12,6 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from multissl_tabular.batch_last_attention import BATCH_LAST_MAX, batch_last_attention
-
 SPARSE_BELOW = 0.05
 """Rates at or above this use PyTorch's dense dropout: the subset drawn here would gain little and repeat draws."""
 
@@ -70,20 +68,13 @@ def attention_with_sparse_dropout(q: Tensor, k: Tensor, v: Tensor, p: float, dro
     kernel for the first term, and ``C[b,h,i] = Σ_{dropped (b,h,i,j)} w_bhij · v_bhj`` over the few dropped weights
     (their weights recomputed from ``q`` and ``k``). ``dropped``: flat indices into ``(B, H, L, L)`` (default: drawn
     by :func:`dropped_positions`).
-    On CPU, for heads of at most ``BATCH_LAST_MAX`` elements (``head_dim * L``) the whole computation runs in
-    :func:`batch_last_attention` with the same dropped weights instead.
     """
-    batch, heads, length, width = q.shape
-    batch_last = q.device.type == "cpu" and width * length <= BATCH_LAST_MAX
-    if p == 0.0 and batch_last:
-        return batch_last_attention(q, k, v, 1.0)
     if p == 0.0 or (p >= SPARSE_BELOW and dropped is None):
         return F.scaled_dot_product_attention(q, k, v, dropout_p=p)
+    out = F.scaled_dot_product_attention(q, k, v)
+    batch, heads, length, width = q.shape
     if dropped is None:
         dropped = dropped_positions(batch * heads * length * length, p, q.device)
-    if batch_last:
-        return batch_last_attention(q, k, v, 1.0 / (1.0 - p), dropped)
-    out = F.scaled_dot_product_attention(q, k, v)
     b, h, i, j = torch.unravel_index(dropped, (batch, heads, length, length))
     scores = torch.einsum("kd,kld->kl", q[b, h, i], k[b, h]) * width**-0.5
     weights = scores.softmax(dim=-1).gather(1, j.unsqueeze(1))
