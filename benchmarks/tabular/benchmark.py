@@ -110,6 +110,7 @@ def quality(args: argparse.Namespace) -> None:
         max_rows, epochs, batch = PRETRAIN[name]
         max_rows = args.pretrain_rows if args.pretrain_rows is not None else max_rows
         epochs = args.pretrain_epochs or epochs
+        batch = args.pretrain_batch_size or batch
         if args.quick:
             max_rows, epochs = min(max_rows, 2000), 1
         pretrain_rows = np.random.default_rng(0).permutation(train)[:max_rows]
@@ -321,16 +322,21 @@ def speed(args: argparse.Namespace) -> None:
     reference_command = [args.reference_python, str(HERE / "reference_tjepa_steps.py"), "--data",
                          str(DATA / TABLES["adult"]["path"]), "--threads", str(args.threads), "--steps", str(args.steps),
                          "--warmup-steps", str(args.warmup_steps), "--batch-size", str(args.batch_size)]
-    order = [("multissl", ours_command, ROOT), ("reference", reference_command, reference)]
+    order = [("multissl", ours_command, ROOT, None), ("reference", reference_command, reference, None)]
     if args.with_core_layers:
-        order.insert(1, ("multissl on PyTorch layers", [*ours_command, "--core-layers"], ROOT))
-    measured: dict[str, list[float]] = {who: [] for who, _, _ in order}
-    per_cpu_second: dict[str, list[float]] = {who: [] for who, _, _ in order}
+        order.insert(1, ("multissl on PyTorch layers", [*ours_command, "--core-layers"], ROOT, None))
+    if args.previous:  # an earlier checkout of multissl: its own speed-ours, its plugin and core first on the path
+        previous = Path(args.previous).resolve()
+        path = os.pathsep.join([str(previous / "plugins" / "tabular"), str(previous), os.environ.get("PYTHONPATH", "")])
+        order.insert(1, (f"multissl at {previous.name}", [sys.executable, str(previous / "benchmarks" / "tabular" / "benchmark.py"),
+                                                        *ours_command[2:]], previous, {**os.environ, "PYTHONPATH": path}))
+    measured: dict[str, list[float]] = {who: [] for who, *_ in order}
+    per_cpu_second: dict[str, list[float]] = {who: [] for who, *_ in order}
     loads = []
     for round_ in range(args.rounds):
-        for who, command, cwd in order[round_ % len(order):] + order[: round_ % len(order)]:  # rotate the order
+        for who, command, cwd, env in order[round_ % len(order):] + order[: round_ % len(order)]:  # rotate the order
             loads.append(os.getloadavg()[0])
-            out = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+            out = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
             if out.returncode != 0:
                 raise SystemExit(f"{who} failed:\n{out.stderr[-3000:]}")
             result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -345,6 +351,12 @@ def speed(args: argparse.Namespace) -> None:
         core_vs_reference = [a / b for a, b in zip(measured["multissl on PyTorch layers"], measured["reference"])]
         print(f"\nmultissl / multissl on PyTorch layers per round {[round(r, 2) for r in own]}, mean {np.mean(own):.2f}x; "
               f"multissl on PyTorch layers / reference {[round(r, 2) for r in core_vs_reference]}, mean {np.mean(core_vs_reference):.2f}x")
+    for who, rates in measured.items():
+        if who.startswith("multissl at "):
+            own = [a / b for a, b in zip(measured["multissl"], rates)]
+            earlier = [a / b for a, b in zip(rates, measured["reference"])]
+            print(f"\nmultissl / {who} per round {[round(r, 2) for r in own]}, mean {np.mean(own):.2f}x; "
+                  f"{who} / reference {[round(r, 2) for r in earlier]}, mean {np.mean(earlier):.2f}x")
     print(f"\nmultissl {np.mean(measured['multissl']):.1f} rows/s, reference {np.mean(measured['reference']):.1f} rows/s; "
           f"ratio per round {[round(r, 2) for r in ratios]}, mean {np.mean(ratios):.2f}x; per CPU second "
           f"{[round(r, 2) for r in cpu_ratios]}, mean {np.mean(cpu_ratios):.2f}x "
@@ -354,38 +366,49 @@ def speed(args: argparse.Namespace) -> None:
 
 # -- attention kernel at T-JEPA's shapes ---------------------------------------------------------------
 def attention(args: argparse.Namespace) -> None:
-    """Forward + backward time of PyTorch's fused ``scaled_dot_product_attention`` against the explicit
-    ``softmax(QKᵀ/√d)V`` (two batched matmuls and a softmax) and the same by broadcasting (no matmuls) at the shapes of a T-JEPA step at the reference size
-    (batch 512): the predictor (512 x 4 target sets, 4 heads of width 4, 6-14 tokens) and the encoders (512 rows,
-    2 heads of width 32, 5 / 15 tokens). The two alternate ``--repeats`` times; medians in milliseconds."""
+    """Forward + backward time of self-attention from the packed ``in_proj`` output (N, L, 3·D) to the heads
+    concatenated (N, L, D), three ways: PyTorch's fused ``scaled_dot_product_attention``, the explicit
+    ``softmax(QKᵀ/√d)V`` (two batched matmuls and a softmax, the reference's path) and this plugin's
+    ``batch_last_attention``, at the shapes of a T-JEPA step at the reference size (batch 512): the predictor
+    (512 x 4 target sets, 4 heads of width 4, 6-14 tokens) and the encoders (512 rows, 2 heads of width 32, 5 / 15
+    tokens). They alternate ``--repeats`` times; medians in milliseconds, and which one the layers use."""
     import torch
+    from multissl_tabular.batch_last_attention import (
+        batch_last_attention,
+        use_batch_last,
+    )
     from torch.nn import functional as F
 
     torch.set_num_threads(args.threads)
 
+    def heads_of(function):
+        def attend(qkv, heads):
+            n, length, packed = qkv.shape
+            q, k, v = qkv.view(n, length, 3, heads, packed // (3 * heads)).permute(2, 0, 3, 1, 4)
+            return function(q, k, v).transpose(1, 2).reshape(n, length, packed // 3)
+        return attend
+
     def explicit(q, k, v):
         return torch.softmax(q @ k.transpose(-2, -1) * q.shape[-1] ** -0.5, dim=-1) @ v
 
-    def broadcast(q, k, v):  # no matmuls: elementwise products and sums, for head dims too small for a GEMM
-        scores = (q.unsqueeze(-2) * k.unsqueeze(-3)).sum(-1) * q.shape[-1] ** -0.5
-        return (torch.softmax(scores, dim=-1).unsqueeze(-1) * v.unsqueeze(-3)).sum(-2)
-
+    functions = {"fused": heads_of(F.scaled_dot_product_attention), "explicit": heads_of(explicit),
+                 "batch-last": batch_last_attention}
     shapes = [("predictor", 2048, 4, length, 4) for length in (6, 10, 14)]
     shapes += [("encoder", 512, 2, length, 32) for length in (5, 15)]
     for where, batch, heads, length, width in shapes:
-        q, k, v = (torch.randn(batch, heads, length, width, requires_grad=True) for _ in range(3))
-        grad = torch.randn(batch, heads, length, width)
-        functions = {"fused": F.scaled_dot_product_attention, "explicit": explicit, "broadcast": broadcast}
+        qkv = torch.randn(batch, length, 3 * heads * width, requires_grad=True)
+        grad = torch.randn(batch, length, heads * width)
         times: dict[str, list[float]] = {name: [] for name in functions}
         for _ in range(args.repeats):
             for name, function in functions.items():
                 started = time.perf_counter()
-                function(q, k, v).backward(grad)
+                function(qkv, heads).backward(grad)
                 times[name].append((time.perf_counter() - started) * 1000)
         fused = statistics.median(times["fused"])
+        used = "batch-last" if use_batch_last(grad, heads) else "fused"
         print(f"{where} ({batch}, {heads} heads, {length} tokens, head dim {width}): fused {fused:.2f} ms, "
               + ", ".join(f"{n} {statistics.median(times[n]):.2f} ms ({statistics.median(times[n]) / fused:.2f}x)"
-                          for n in ("explicit", "broadcast")), flush=True)
+                          for n in ("explicit", "batch-last")) + f"; the layers use {used}", flush=True)
 
 
 # -- streaming -----------------------------------------------------------------------------------------
@@ -481,6 +504,7 @@ def main() -> None:
     q.add_argument("--progress", action="store_true")
     q.add_argument("--pretrain-rows", type=int, default=None, help="pretraining rows per table (default: PRETRAIN's cap)")
     q.add_argument("--pretrain-epochs", type=int, default=None, help="pretraining epochs (default: PRETRAIN's)")
+    q.add_argument("--pretrain-batch-size", type=int, default=None, help="pretraining batch size (default: PRETRAIN's)")
     q.add_argument("--tjepa", nargs="*", default=[], metavar="KEY=VALUE", help="T-JEPA options over TJEPA_SMALL, e.g. dim=64")
     q.add_argument("--head", nargs="*", default=[], metavar="KEY=VALUE",
                    help="MLP head options (MLPHeadOptions) for every MLP, e.g. dropout=0.3 hidden=[512,512]")
@@ -500,6 +524,8 @@ def main() -> None:
             s.add_argument("--with-core-layers", action="store_true",
                            help="also time ours on PyTorch's Transformer layers in every round (the speed-up of our layers)")
             s.add_argument("--rounds", type=int, default=2)
+            s.add_argument("--previous", help="a checkout of an earlier multissl commit (e.g. a git worktree) to time in "
+                                              "the same rounds: how much of a ratio change is our code's")
             s.add_argument("--reference", default="/tmp/ref_tjepa")
             s.add_argument("--reference-python", default="/tmp/ref_tjepa/venv/bin/python")
     at = commands.add_parser("attention")
