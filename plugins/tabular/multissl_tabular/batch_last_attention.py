@@ -20,8 +20,10 @@ dimension 4 up to 16 tokens, 8 up to 8); above it the loops over tokens and head
 
 
 def use_batch_last(x: Tensor, heads: int) -> bool:
-    """Whether :func:`batch_last_attention` is the faster choice for tokens ``x`` (N, L, D) and ``heads`` heads."""
-    return x.device.type == "cpu" and x.shape[-1] // heads * x.shape[1] <= BATCH_LAST_MAX
+    """Whether :func:`batch_last_attention` is the faster choice for tokens ``x`` (N, L, D) and ``heads`` heads; not
+    under autocast, where the fused kernel's float32 softmax keeps reduced-precision inputs accurate."""
+    small = x.shape[-1] // heads * x.shape[1] <= BATCH_LAST_MAX
+    return x.device.type == "cpu" and small and not torch.is_autocast_enabled(x.device.type)
 
 
 def batch_last_attention(qkv: Tensor, heads: int, p: float = 0.0, dropped: Tensor | None = None) -> Tensor:
@@ -62,7 +64,8 @@ class _BatchLastAttention(torch.autograd.Function):
     ``S_ij = Σ_c q_ic k_jc / √d``, ``A = softmax_j(S)``, ``O_i = Σ_j D(A)_ij v_j``; backward
     ``dv_j = Σ_i D(A)_ij dO_i``, ``dA = D'(Σ_c dO_ic v_jc)``, ``dS = A ⊙ (dA − Σ_j A ⊙ dA)``,
     ``dq_i = Σ_j dS_ij k_j / √d``, ``dk_j = Σ_i dS_ij q_i / √d``. ``qkv`` comes in and its gradient goes out in
-    ``nn.MultiheadAttention``'s layout, one copy each way.
+    ``nn.MultiheadAttention``'s layout, one copy each way. The weights are kept for the backward pass, as PyTorch's
+    explicit path keeps them (the fused kernel recomputes them): ``4·L²·P`` bytes a layer, 7 MB at T-JEPA's size.
     """
 
     @staticmethod

@@ -55,7 +55,9 @@ def test_batch_last_attention_draws_a_share_p_of_dropped_weights():
     assert undropped.float().mean().item() == pytest.approx(0.9**4, abs=0.03)
 
 
-def test_use_batch_last_only_for_small_heads_on_cpu():
+def test_use_batch_last_only_for_small_heads_on_cpu_without_autocast():
     assert use_batch_last(torch.empty(8, 10, 16), heads=4)  # head dim 4, 10 tokens
     assert not use_batch_last(torch.empty(8, 10, 64), heads=2)  # head dim 32
     assert not use_batch_last(torch.empty(8, 20, 16), heads=4)  # 20 tokens
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert not use_batch_last(torch.empty(8, 10, 16), heads=4)
