@@ -19,7 +19,8 @@ split; ``--embeddings-cache DIR`` saves each pretraining's embeddings and reuses
 
 speed: pretraining rows per second at the reference's model size and batch (512) on Adult, ours through
 Lightning (the same trainer ``multissl.pretrain`` builds), the reference's training-loop body through
-``reference_tjepa_steps.py`` with its own interpreter, alternated round by round so CPU contention hits both alike.
+``reference_tjepa_steps.py`` with its own interpreter, alternated round by round so CPU contention hits both alike;
+``--previous DIR`` also times an earlier checkout of ours (with ``../shared`` beside it) in the same rounds.
 
 attention: forward + backward time of the attention kernels at the shapes of a T-JEPA step (reference size).
 
@@ -327,6 +328,8 @@ def speed(args: argparse.Namespace) -> None:
         order.insert(1, ("multissl on PyTorch layers", [*ours_command, "--core-layers"], ROOT, None))
     if args.previous:  # an earlier checkout of multissl: its own speed-ours, its plugin and core first on the path
         previous = Path(args.previous).resolve()
+        if not (previous / "benchmarks" / "tabular" / "benchmark.py").is_file():
+            raise SystemExit(f"--previous {previous} holds no multissl checkout (benchmarks/tabular/benchmark.py).")
         path = os.pathsep.join([str(previous / "plugins" / "tabular"), str(previous), os.environ.get("PYTHONPATH", "")])
         order.insert(1, (f"multissl at {previous.name}", [sys.executable, str(previous / "benchmarks" / "tabular" / "benchmark.py"),
                                                         *ours_command[2:]], previous, {**os.environ, "PYTHONPATH": path}))
@@ -524,8 +527,8 @@ def main() -> None:
             s.add_argument("--with-core-layers", action="store_true",
                            help="also time ours on PyTorch's Transformer layers in every round (the speed-up of our layers)")
             s.add_argument("--rounds", type=int, default=2)
-            s.add_argument("--previous", help="a checkout of an earlier multissl commit (e.g. a git worktree) to time in "
-                                              "the same rounds: how much of a ratio change is our code's")
+            s.add_argument("--previous", help="a checkout of an earlier multissl commit (e.g. a git worktree, ../shared beside "
+                                              "it) to time in the same rounds: how much of a ratio change is our code's")
             s.add_argument("--reference", default="/tmp/ref_tjepa")
             s.add_argument("--reference-python", default="/tmp/ref_tjepa/venv/bin/python")
     at = commands.add_parser("attention")
