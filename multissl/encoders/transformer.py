@@ -85,28 +85,33 @@ class TransformerEncoder(Encoder):
     ) -> Tensor | list[Tensor]:
         """``(N, T, d_model)``; with ``return_all_layers``, the list ``[input projection + positions,
         layer 1, ..., layer L]`` (the last one equals the plain output)."""
-        check_input(x, "NTF", self.input_dim, "TransformerEncoder")
+        self._check_sequences(x)
         n, length, _ = x.shape
-        if self.positional is not None and length > self.max_len:
-            raise InvalidDataError(
-                f"TransformerEncoder got sequences of length {length}, longer than max_len={self.max_len}; "
-                f"crop them or build the encoder with a larger max_len."
-            )
         padding_mask = self._checked_padding(padding_mask, n, length, x.device)
         key_padding = None
         if padding_mask is not None:
             key_padding = padding_mask & ~padding_mask.all(dim=1, keepdim=True)  # all-padding rows: attend to all
         if self.skip_padding and padding_mask is not None:
             return self._forward_real_tokens(x, padding_mask, key_padding, return_all_layers)
-        hidden = self.input_projection(x)
-        if self.positional is not None:
-            hidden = hidden + self.positions[:length]
-        hidden = self.input_dropout(hidden)
-        outputs = [hidden]
+        outputs = [self.input_dropout(self._input_tokens(x))]
         for layer in self.layers:
             outputs.append(layer(outputs[-1], src_key_padding_mask=key_padding))
         outputs[-1] = self.final_norm(outputs[-1])
         return outputs if return_all_layers else outputs[-1]
+
+    def _check_sequences(self, x: Tensor) -> None:
+        """``x`` is (N, T, input_dim) and, with positions, ``T <= max_len``; else a clear error."""
+        check_input(x, "NTF", self.input_dim, "TransformerEncoder")
+        if self.positional is not None and x.shape[1] > self.max_len:
+            raise InvalidDataError(
+                f"TransformerEncoder got sequences of length {x.shape[1]}, longer than max_len={self.max_len}; "
+                f"crop them or build the encoder with a larger max_len."
+            )
+
+    def _input_tokens(self, x: Tensor) -> Tensor:
+        """The first layer's input before dropout: the projected tokens plus the positions."""
+        hidden = self.input_projection(x)
+        return hidden + self.positions[: x.shape[1]] if self.positional is not None else hidden
 
     def _forward_real_tokens(
         self, x: Tensor, padding_mask: Tensor, key_padding: Tensor, return_all_layers: bool

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-from torch_geometric.data import Data
 
 import multissl
 from multissl.errors import InvalidDataError, RecipeError

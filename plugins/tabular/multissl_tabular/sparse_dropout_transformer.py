@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from multissl.encoders.base import check_input
 from multissl.encoders.packed_layer import residual_layer
 from multissl.encoders.transformer import TransformerEncoder
 from multissl_tabular.batch_last_attention import batch_last_attention, use_batch_last
@@ -29,13 +28,8 @@ class SparseDropoutTransformer(TransformerEncoder):
     def forward(self, x: Tensor, padding_mask: Tensor | None = None, return_all_layers: bool = False):
         if padding_mask is not None or return_all_layers:
             return super().forward(x, padding_mask, return_all_layers)
-        check_input(x, "NTF", self.input_dim, "TransformerEncoder")
-        if self.positional is not None and x.shape[1] > self.max_len:
-            return super().forward(x)  # the core raises its error for sequences over max_len
-        hidden = self.input_projection(x)
-        if self.positional is not None:
-            hidden = hidden + self.positions[: x.shape[1]]
-        hidden = sparse_dropout(hidden, self.input_dropout.p, self.training)
+        self._check_sequences(x)
+        hidden = sparse_dropout(self._input_tokens(x), self.input_dropout.p, self.training)
         for layer in self.layers:
             hidden = sparse_dropout_layer_forward(layer, hidden, self.training)
         return self.final_norm(hidden)

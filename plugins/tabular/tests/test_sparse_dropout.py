@@ -13,6 +13,7 @@ from multissl_tabular.sparse_dropout import (
 from multissl_tabular.sparse_dropout_transformer import SparseDropoutTransformer
 
 from multissl.encoders.transformer import TransformerEncoder
+from multissl.errors import InvalidDataError
 
 
 def test_dropped_positions_are_distinct_in_range_and_bernoulli_in_number():
@@ -88,6 +89,16 @@ def test_sparse_dropout_transformer_computes_the_core_layers(norm_first, options
         assert torch.allclose(a, b, atol=1e-5)
     core_dropout, sparse_dropout_ = _pair(norm_first, 0.01, **options)
     assert torch.allclose(sparse_dropout_.eval()(x), core_dropout.eval()(x), atol=1e-5)  # evaluation: no dropout
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_sparse_dropout_transformer_refuses_what_the_core_refuses(training):
+    _, sparse = _pair(False, 0.01, positional="sinusoidal", project_input=True, max_len=8)
+    sparse.train(training)
+    with pytest.raises(InvalidDataError, match="length 9, longer than max_len=8"):
+        sparse(torch.randn(2, 9, 5))
+    with pytest.raises(InvalidDataError, match="expects a tensor of shape"):
+        sparse(torch.randn(2, 9))
 
 
 def test_sparse_dropout_transformer_drops_in_training_only():
