@@ -148,6 +148,9 @@ def read_recipe(path: str | Path) -> dict[str, Any]:
     return loaded
 
 
+_EXPONENT_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
 def parse_assignment(assignment: str) -> tuple[str, Any]:
     """``"section.key=value"`` -> ``(key, value)``, the value parsed as YAML (``2``, ``true``, ``[1, 2]``); a number
     in exponent form without a dot (``1e-4``, which YAML 1.1 leaves a string) is a float."""
@@ -161,9 +164,6 @@ def parse_assignment(assignment: str) -> tuple[str, Any]:
     if isinstance(value, str) and _EXPONENT_NUMBER.fullmatch(value.strip()):
         value = float(value)
     return key, value
-
-
-_EXPONENT_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
 def apply_overrides(raw: dict[str, Any], assignments: list[str]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from multissl_tabular.sparse_dropout import dropped_positions
+from multissl_tabular.sparse_dropout import dropped_positions, scaled_with_zeros
 
 BATCH_LAST_MAX = 64
 """``head_dim * length`` at or below which :func:`batch_last_attention` beat the fused kernel on this CPU (head
@@ -51,11 +51,7 @@ def _outer(a: Tensor, b: Tensor, out: Tensor | None = None) -> Tensor:
 
 
 def _dropped_weights(weights: Tensor, dropped: Tensor | None, scale: float) -> Tensor:
-    if dropped is None:
-        return weights
-    out = weights * scale
-    out.view(-1).index_fill_(0, dropped, 0.0)
-    return out
+    return weights if dropped is None else scaled_with_zeros(weights, dropped, scale)
 
 
 class _BatchLastAttention(torch.autograd.Function):

@@ -43,6 +43,13 @@ def sparse_dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
     return _ScaleAndZero.apply(x, dropped_positions(x.numel(), p, x.device), 1.0 / (1.0 - p))
 
 
+def scaled_with_zeros(x: Tensor, dropped: Tensor, scale: float) -> Tensor:
+    """A new contiguous ``s·x``, zero at the flat indices ``dropped``: a dropout mask applied in one pass."""
+    out = x.contiguous() * scale
+    out.view(-1).index_fill_(0, dropped, 0.0)
+    return out
+
+
 class _ScaleAndZero(torch.autograd.Function):
     """``y = s·x`` with ``y`` zero at the flat indices ``dropped``; the gradient likewise (one pass each way)."""
 
@@ -50,16 +57,12 @@ class _ScaleAndZero(torch.autograd.Function):
     def forward(ctx, x: Tensor, dropped: Tensor, scale: float) -> Tensor:
         ctx.save_for_backward(dropped)
         ctx.scale = scale
-        out = x.contiguous() * scale
-        out.view(-1).index_fill_(0, dropped, 0.0)
-        return out
+        return scaled_with_zeros(x, dropped, scale)
 
     @staticmethod
     def backward(ctx, grad: Tensor):
         (dropped,) = ctx.saved_tensors
-        grad = grad.contiguous() * ctx.scale
-        grad.view(-1).index_fill_(0, dropped, 0.0)
-        return grad, None, None
+        return scaled_with_zeros(grad, dropped, ctx.scale), None, None
 
 
 def attention_with_sparse_dropout(q: Tensor, k: Tensor, v: Tensor, p: float, dropped: Tensor | None = None) -> Tensor:
