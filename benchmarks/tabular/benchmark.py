@@ -4,6 +4,7 @@ against the reference T-JEPA, and the memory of streaming a large Parquet file.
     python benchmarks/tabular/benchmark.py quality [--seeds 0 1 2] [--datasets adult ...]
     python benchmarks/tabular/benchmark.py speed --reference /tmp/ref_tjepa --reference-python /tmp/ref_tjepa/venv/bin/python
     python benchmarks/tabular/benchmark.py stream [--rows 1000000]
+    python benchmarks/tabular/benchmark.py speed-parts [--steps 8]
     python benchmarks/tabular/benchmark.py attention [--repeats 40]
 
 quality: one fixed split per table (64 % train, 16 % validation, 20 % test; stratified for classification).
@@ -21,6 +22,9 @@ speed: pretraining rows per second at the reference's model size and batch (512)
 Lightning (the same trainer ``multissl.pretrain`` builds), the reference's training-loop body through
 ``reference_tjepa_steps.py`` with its own interpreter, alternated round by round so CPU contention hits both alike;
 ``--previous DIR`` also times an earlier checkout of ours (with ``../shared`` beside it) in the same rounds.
+
+speed-parts: CPU time of a T-JEPA step with each of this plugin's speed-ups switched off in turn, on the same
+batches and random draws (what each one is worth).
 
 attention: forward + backward time of the attention kernels at the shapes of a T-JEPA step (reference size).
 
@@ -257,11 +261,8 @@ def ours_speed(args: argparse.Namespace) -> dict[str, float]:
     """Rows per second of our T-JEPA (reference size, batch 512) through the Lightning trainer, after warm-up."""
     import lightning as L
     import torch
-    from multissl_tabular.modality import Tabular, TabularOptions
 
-    from multissl import recipe as recipes
     from multissl.engine.trainer import build_trainer
-    from multissl.plugins import registry
 
     torch.set_num_threads(args.threads)
     if args.core_layers:  # the same method on PyTorch's own layers: what this plugin's layers are measured against
@@ -270,25 +271,89 @@ def ours_speed(args: argparse.Namespace) -> dict[str, float]:
         from multissl.encoders.transformer import TransformerEncoder
 
         SparseDropoutTransformer.forward = TransformerEncoder.forward
-    modality = Tabular(TabularOptions(label_column="income", missing_values=["?"]))
-    raw = modality.load(DATA / TABLES["adult"]["path"])
-    modality.fit(raw)
-    recipe = recipes.resolve(
-        {"modality": "tabular", "method": {"name": "tjepa"}, "data": {"source": "unused"},
-         "trainer": {"max_steps": args.warmup_steps + args.steps, "max_epochs": 1, "enable_progress_bar": False,
-                     "loggers": []}, "loader": {"batch_size": args.batch_size}},
-        registry(),
-    )
-    method = registry().get("method", "tjepa")(recipe.method_options, modality.input_spec(), recipe.optimizer, 0)
+    recipe, method, loader = _tjepa_at_reference_size(args.batch_size, args.warmup_steps + args.steps)
     timer = StepTimer(args.warmup_steps)
-    loader = modality.dataloader(modality.dataset(raw), batch_size=args.batch_size, shuffle=True, drop_last=True,
-                                 num_workers=0, seed=0)
     with tempfile.TemporaryDirectory() as work:
         trainer = build_trainer(recipe, Path(work), has_validation=False, callbacks=[timer], batches_per_epoch=len(loader))
         L.seed_everything(0, verbose=False)
         trainer.fit(method, loader)
     return {"rows": timer.rows, "seconds": timer.seconds, "rows_per_second": timer.rows / timer.seconds,
             "rows_per_cpu_second": timer.rows / timer.cpu_seconds}
+
+
+def _tjepa_at_reference_size(batch_size: int, max_steps: int):
+    """T-JEPA at the reference's size (the method's defaults) on Adult: its recipe, method and shuffled loader."""
+    from multissl_tabular.modality import Tabular, TabularOptions
+
+    from multissl import recipe as recipes
+    from multissl.plugins import registry
+
+    modality = Tabular(TabularOptions(label_column="income", missing_values=["?"]))
+    raw = modality.load(DATA / TABLES["adult"]["path"])
+    modality.fit(raw)
+    recipe = recipes.resolve(
+        {"modality": "tabular", "method": {"name": "tjepa"}, "data": {"source": "unused"},
+         "trainer": {"max_steps": max_steps, "max_epochs": 1, "enable_progress_bar": False, "loggers": []},
+         "loader": {"batch_size": batch_size}},
+        registry(),
+    )
+    method = registry().get("method", "tjepa")(recipe.method_options, modality.input_spec(), recipe.optimizer, 0)
+    loader = modality.dataloader(modality.dataset(raw), batch_size=batch_size, shuffle=True, drop_last=True,
+                                 num_workers=0, seed=0)
+    return recipe, method, loader
+
+
+def speed_parts(args: argparse.Namespace) -> None:
+    """CPU time of a T-JEPA training step (forward + backward, reference size) with each of this plugin's speed-ups
+    switched off in turn. Every variant runs on the same batches and the same masks and dropout draws (the random
+    states are restored between variants), alternating step by step; prints each variant's mean and its time over
+    the shipped code's, per step and on average."""
+    import contextlib
+    from unittest import mock
+
+    import torch
+    from multissl_tabular import batch_last_attention, chunked_feed_forward
+    from multissl_tabular.sparse_dropout_transformer import SparseDropoutTransformer
+
+    from multissl.encoders.transformer import TransformerEncoder
+
+    torch.set_num_threads(args.threads)
+    _, method, loader = _tjepa_at_reference_size(args.batch_size, args.steps)
+    method.train()
+    shipped = SparseDropoutTransformer.forward
+
+    def inference_path(self, x, padding_mask=None, return_all_layers=False):
+        forward = shipped if self.training else TransformerEncoder.forward
+        return forward(self, x, padding_mask, return_all_layers)
+
+    variants = {
+        "shipped": contextlib.nullcontext,
+        "fused attention in the predictor": lambda: mock.patch.object(batch_last_attention, "BATCH_LAST_MAX", 0),
+        "PyTorch's inference path in evaluation": lambda: mock.patch.object(SparseDropoutTransformer, "forward", inference_path),
+        "512 KiB feed-forward chunks": lambda: mock.patch.object(chunked_feed_forward, "CHUNK_BYTES", 2**19),
+        "PyTorch's layers throughout": lambda: mock.patch.object(SparseDropoutTransformer, "forward", TransformerEncoder.forward),
+    }
+    seconds: dict[str, list[float]] = {name: [] for name in variants}
+    batches = iter(loader)
+    for step in range(args.warmup_steps + args.steps):
+        batch = next(batches)
+        generator = method.generator(batch["numeric"].device)
+        states = generator.get_state(), torch.get_rng_state()
+        for name, variant in variants.items():
+            generator.set_state(states[0])
+            torch.set_rng_state(states[1])
+            with variant():
+                started = time.process_time()
+                loss = method.ssl_loss(batch)
+                method.zero_grad()
+                (loss[0] if isinstance(loss, tuple) else loss).backward()
+                if step >= args.warmup_steps:
+                    seconds[name].append(time.process_time() - started)
+    base = np.array(seconds["shipped"])
+    for name, times in seconds.items():
+        ratios = np.array(times) / base
+        print(f"{name}: {np.mean(times):.3f} s per step, {np.mean(ratios):.2f}x the shipped code's time "
+              f"(steps {ratios.min():.2f}-{ratios.max():.2f})", flush=True)
 
 
 class StepTimer:
@@ -531,6 +596,11 @@ def main() -> None:
                                               "it) to time in the same rounds: how much of a ratio change is our code's")
             s.add_argument("--reference", default="/tmp/ref_tjepa")
             s.add_argument("--reference-python", default="/tmp/ref_tjepa/venv/bin/python")
+    parts = commands.add_parser("speed-parts")
+    parts.add_argument("--threads", type=int, default=1)
+    parts.add_argument("--steps", type=int, default=8)
+    parts.add_argument("--warmup-steps", type=int, default=1)
+    parts.add_argument("--batch-size", type=int, default=512)
     at = commands.add_parser("attention")
     at.add_argument("--threads", type=int, default=1)
     at.add_argument("--repeats", type=int, default=50)
@@ -546,6 +616,8 @@ def main() -> None:
         quality(args)
     elif args.command == "speed":
         speed(args)
+    elif args.command == "speed-parts":
+        speed_parts(args)
     elif args.command == "speed-ours":
         print(json.dumps(ours_speed(args)))
     elif args.command == "attention":
