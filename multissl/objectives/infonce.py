@@ -8,6 +8,7 @@ from torch import nn
 
 from multissl.distributed import all_reduce_sum, gather_with_grad, global_mean, local_slice
 from multissl.errors import InvalidDataError, RecipeError
+from multissl.objectives.product_logsumexp import product_logsumexp
 
 
 class InfoNCE(nn.Module):
@@ -74,9 +75,8 @@ class InfoNCE(nn.Module):
         log_all = weighted.masked_fill(no_positive, 0.0).logsumexp(1)
         shared_max = None
         if negatives is not None and negatives.shape[0] > 0:
-            shared = (query / self.temperature) @ negatives.T  # scaling the (N, D) side: one pass less over (N, K)
-            log_all = torch.logaddexp(log_all, shared.logsumexp(1))
-            shared_max = shared.detach().amax(1)
+            shared_lse, shared_max = product_logsumexp(query / self.temperature, negatives)  # never the (N, K) logits
+            log_all = torch.logaddexp(log_all, shared_lse)
         log_pos = weighted.masked_fill(~positive, float("-inf")).masked_fill(no_positive, 0.0).logsumexp(1)
         loss_sum = torch.where(has_positive, (log_all - log_pos) * anchor_w, 0.0).sum()
 
