@@ -52,7 +52,7 @@ class _ProductLogSumExp(torch.autograd.Function):
     def backward(ctx, grad_lse: torch.Tensor, _grad_max: torch.Tensor):
         a, b, lse = ctx.saved_tensors
         grad_a = torch.zeros_like(a) if ctx.needs_input_grad[0] else None
-        grad_b = torch.empty_like(b) if ctx.needs_input_grad[1] else None
+        grad_b = b.new_empty(b.shape) if ctx.needs_input_grad[1] else None  # contiguous: its row blocks are mm outputs
         for start in range(0, b.shape[0], ctx.block):
             rows = b[start:start + ctx.block]
             weights = (a @ rows.T).sub_(lse[:, None]).exp_().mul_(grad_lse[:, None])

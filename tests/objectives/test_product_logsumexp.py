@@ -26,6 +26,18 @@ def test_values_and_gradients_match_the_plain_computation(monkeypatch, n, k, blo
         torch.testing.assert_close(ours, reference)
 
 
+def test_negatives_given_as_a_transposed_view(monkeypatch):
+    """A non-contiguous ``b`` gets a contiguous gradient written block by block, equal to the plain one."""
+    monkeypatch.setattr(module, "BLOCK_ELEMENTS", 12)
+    a = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(4, 10, dtype=torch.float64).T.requires_grad_()
+    product_logsumexp(a, b)[0].sum().backward()
+    a_, b_ = a.detach().clone().requires_grad_(), b.detach().clone().requires_grad_()
+    plain(a_, b_)[0].sum().backward()
+    torch.testing.assert_close(b.grad, b_.grad)
+    torch.testing.assert_close(a.grad, a_.grad)
+
+
 def test_large_logits_do_not_overflow():
     """The online maximum keeps exp() finite where e^{s} alone would overflow float32."""
     a, b = torch.full((2, 1), 30.0), torch.tensor([[4.0], [3.0], [-2.0]])

@@ -4,7 +4,9 @@ Wu et al. 2021 (SGL): ``L = L_BPR + λ_cl L_cl + λ ‖Θ‖²``; the views are 
 dropped with probability ``drop_ratio`` (SGL-ED), two independent draws redrawn at the start of every
 epoch as in the SGL code; each view is normalised and propagated by the same LightGCN. ``L_cl`` is
 :func:`multissl_recsys.graph_contrast.view_contrast` (core InfoNCE, temperature τ). Defaults are the
-paper's: drop ratio 0.1, λ_cl 0.1, τ 0.2.
+paper's: drop ratio 0.1, λ_cl 0.1, τ 0.2. At the papers' Adam lr 1e-3 the BPR loss stays at log 2 for epochs while the
+contrast steers every step (SGL-Torch's own Amazon-Book log: six epochs); on Gowalla lr 1e-2 ends that within about
+100 steps (``benchmarks/recsys/results.md``, session 7).
 """
 
 from __future__ import annotations
