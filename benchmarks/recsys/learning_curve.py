@@ -3,10 +3,10 @@
 Trains one method through ``multissl.pretrain`` with graph_cf.py's Gowalla settings (batch 2048, embedding 64,
 2 layers, Adam) on the validation split carved from the training file (graph_cf.py's ``validation_source``: a random
 20% per user, split seed 1; the test file is not read) and, every ``--every`` steps, ranks every item for
-``--eval-users`` sampled validation users. The printed ``train_s`` is the training time so far, the evaluations
-left out, so curves of different methods and learning rates compare at equal training time. The method's
-``_total_loss`` is wrapped to evaluate before the step, so training is exactly the benchmark's (contrast_diagnosis.py
-wraps it the same way).
+``--eval-users`` sampled validation users and prints the metrics with that step's losses (BPR, the InfoNCE terms).
+The printed ``train_s`` is the training time so far, the evaluations left out, so curves of different methods and
+learning rates compare at equal training time. The method's ``_total_loss`` is wrapped to evaluate before the step,
+so training is exactly the benchmark's (contrast_diagnosis.py wraps it the same way).
 
     nice -n 5 python benchmarks/recsys/learning_curve.py --method lightgcn --lr 0.01 --steps 3501 --every 250
     nice -n 5 python benchmarks/recsys/learning_curve.py --method sgl --lr 0.01 --steps 401 --every 50
@@ -62,15 +62,18 @@ def _evaluating(total_loss, modality, tables, args: argparse.Namespace):
 
     def evaluated(self, batch):
         step = self.global_step
-        if step % args.every == 0 and step > 0:
-            clock["trained"] += time.perf_counter() - clock["since"]
-            report = ranking_report(modality, self, tables, max_users=args.eval_users)
-            self.train()
-            self.graph(batch)  # the evaluation replaced the cached training graph: rebuilt here, off the clock
-            print(json.dumps({"method": args.method, "lr": args.lr, "step": step, "train_s": round(clock["trained"], 1),
-                              **{k: round(report[k], 4) for k in ("recall@20", "ndcg@20", "tail/recall@20")}}), flush=True)
-            clock["since"] = time.perf_counter()
-        return total_loss(self, batch)
+        if step % args.every != 0 or step == 0:
+            return total_loss(self, batch)
+        clock["trained"] += time.perf_counter() - clock["since"]
+        report = ranking_report(modality, self, tables, max_users=args.eval_users)
+        self.train()
+        self.graph(batch)  # the evaluation replaced the cached training graph: rebuilt here, off the clock
+        clock["since"] = time.perf_counter()
+        loss, logs = total_loss(self, batch)
+        print(json.dumps({"method": args.method, "lr": args.lr, "step": step, "train_s": round(clock["trained"], 1),
+                          **{k: round(report[k], 4) for k in ("recall@20", "ndcg@20", "tail/recall@20")},
+                          **{k: round(float(v), 4) for k, v in logs.items()}}), flush=True)
+        return loss, logs
 
     return evaluated
 

@@ -26,9 +26,14 @@ def product_logsumexp(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, t
     autocast's float32 reductions).
     """
     if a.device.type != "cpu" or torch.is_autocast_enabled(a.device.type):
-        logits = a @ b.T
-        return logits.logsumexp(1), logits.detach().amax(1)
+        return plain_product_logsumexp(a, b)
     return _ProductLogSumExp.apply(a, b, max(1, BLOCK_ELEMENTS // max(a.shape[0], 1)))
+
+
+def plain_product_logsumexp(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The same from the whole (N, K) logits ``a @ b.T``, which autograd keeps for the backward."""
+    logits = a @ b.T
+    return logits.logsumexp(1), logits.detach().amax(1)
 
 
 class _ProductLogSumExp(torch.autograd.Function):
