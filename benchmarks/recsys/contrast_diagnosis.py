@@ -28,19 +28,16 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from graph_cf import validation_source
+from graph_cf import GOWALLA, validation_source
 from multissl_recsys.datasets import gowalla
 from multissl_recsys.evaluation import ranking_report
 from multissl_recsys.lightgcn import LightGCN
 from multissl_recsys.sgl import SGL
 
 import multissl
-
-GOWALLA = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets" / "recsys" / "lightgcn_gowalla"
 
 
 def main() -> None:

@@ -36,6 +36,7 @@ from multissl_recsys.splits import random_per_user
 import multissl
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets" / "recsys"
+GOWALLA = SHARED / "lightgcn_gowalla"
 METRICS = ("recall@20", "ndcg@20", "tail/recall@20", "tail/ndcg@20")
 
 
@@ -62,7 +63,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    source = movielens_small(SHARED / "ml-latest-small") if args.dataset == "movielens" else gowalla(SHARED / "lightgcn_gowalla")
+    source = movielens_small(SHARED / "ml-latest-small") if args.dataset == "movielens" else gowalla(GOWALLA)
     if args.validation:
         source = validation_source(source)
     rows = []
