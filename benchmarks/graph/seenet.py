@@ -69,7 +69,7 @@ def run_one(data: Path, model: str, seed: int, args) -> dict:
     }
 
 
-def summarize(paths: list[Path]) -> str:
+def summarize(paths: list[Path], curve_window: tuple[int, int] | None = None) -> str:
     rows = [json.loads(line) for path in paths for line in path.read_text().splitlines() if line.strip()]
     metrics = ["hit@5", "hit@10", "hit@20", "mrr@5", "mrr@10", "mrr@20"]
     lines = ["| model | seeds | " + " | ".join(f"test {m}" for m in metrics) + " | valid mrr@10 | s / train epoch | s / pretrain epoch | CPU s / train epoch | CPU s / pretrain epoch | pretrain + train epochs | wall s |",
@@ -106,7 +106,20 @@ def summarize(paths: list[Path]) -> str:
             label = f"{LABELS[model]} ({options})" if options else LABELS[model]
             slot_lines.append(f"| {label} | " + " | ".join(
                 f"{statistics.mean(r['test'][f'{s}/mrr@10'] for r in runs):.4f}" for s in ("morning", "midday", "night", "late-night")) + " |")
-    return "\n".join(lines + slot_lines)
+    return "\n".join(lines + slot_lines + (curve_lines(rows, *curve_window) if curve_window else []))
+
+
+def curve_lines(rows: list[dict], first: int, last: int) -> list[str]:
+    """Each run's validation MRR@10 averaged over the evaluations at training epochs ``first``..``last``, with their
+    (population) standard deviation: the level a run sits at, where the selected checkpoint is its best swing."""
+    lines = ["", f"Validation MRR@10 at training epochs {first}-{last}, per run:", "",
+             "| model | options | seed | evaluations | mean | std |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        values = [value for epoch, value in r["validation_mrr@10"] if first <= epoch <= last]
+        if values:
+            lines.append(f"| {LABELS[r['model']]} | {' '.join(r.get('options', []))} | {r['seed']} | {len(values)}"
+                         f" | {statistics.mean(values):.4f} | {statistics.pstdev(values):.4f} |")
+    return lines
 
 
 def main() -> None:
@@ -123,9 +136,11 @@ def main() -> None:
     parser.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
     parser.add_argument("--out", type=Path, default=Path("seenet_results.jsonl"))
     parser.add_argument("--summarize", type=Path, nargs="+", help="print the table of earlier --out files and exit")
+    parser.add_argument("--curve-window", type=int, nargs=2, metavar=("FIRST", "LAST"),
+                        help="with --summarize: also each run's mean validation MRR@10 over training epochs FIRST..LAST")
     args = parser.parse_args()
     if args.summarize:
-        print(summarize(args.summarize))
+        print(summarize(args.summarize, args.curve_window))
         return
     if not args.data.is_dir():
         raise SystemExit(f"The Tokyo data are not at {args.data}; pass --data.")
