@@ -97,6 +97,7 @@ def pretrain(
     method: str | None = None,
     *,
     recipe: str | Path | dict[str, Any] | None = None,
+    callbacks: Any = None,
     **overrides: Any,
 ) -> Run:
     """Pretrain ``method`` on ``data`` of ``modality`` and return the :class:`Run`.
@@ -105,6 +106,8 @@ def pretrain(
     its entries; keyword ``overrides`` go to their section (``max_epochs`` -> trainer,
     ``batch_size`` -> loader, ``lr`` -> optimizer, a method option -> method; ``"trainer.devices"``
     addresses a section explicitly). The recipe is validated before any data is read.
+    ``callbacks``: Lightning callbacks added to the trainer (to watch or stop training); they are
+    not part of the recipe and are not saved with the run.
     """
     raw = _recipe_mapping(recipe)
     if modality is not None:
@@ -117,13 +120,15 @@ def pretrain(
         keep = block if isinstance(block, dict) and block.get("name") == method else {}
         raw["method"] = {**keep, "name": method}
     raw = recipes.flat_overrides(raw, overrides, registry())
-    return run_recipe(raw)
+    return run_recipe(raw, callbacks=callbacks)
 
 
-def run_recipe(raw: dict[str, Any]) -> Run:
-    """Validate a recipe mapping, load the data, train, and save the run when ``output_dir`` is set."""
+def run_recipe(raw: dict[str, Any], *, callbacks: Any = None) -> Run:
+    """Validate a recipe mapping, load the data, train (with extra Lightning ``callbacks``), and save the run
+    when ``output_dir`` is set."""
     reg = registry()
     recipe = recipes.resolve(raw, reg)
+    callbacks = engine.check_callbacks(callbacks)
     modality = reg.get("modality", recipe.modality)(recipe.data)
     method_cls = reg.get("method", recipe.method)
     output_dir = Path(recipe.output_dir) if recipe.output_dir else None
@@ -133,7 +138,7 @@ def run_recipe(raw: dict[str, Any]) -> Run:
     # without output_dir, checkpoints and logs live in a scratch directory removed with the Run
     scratch = None if output_dir else tempfile.TemporaryDirectory(prefix="multissl-run-")
     work_dir = output_dir or Path(scratch.name)
-    trained, metrics = engine.fit(recipe, method_cls, modality, loaded, work_dir)
+    trained, metrics = engine.fit(recipe, method_cls, modality, loaded, work_dir, callbacks)
     run = Run(recipe, modality, trained, {"train": metrics}, work_dir=work_dir)
     run._scratch = scratch
     if recipe.evaluate is not None:

@@ -165,8 +165,30 @@ def _tensors_to_arrays(value: Any) -> Any:
     return value
 
 
-def fit(recipe: Recipe, method_cls: type, modality, raw, work_dir: Path) -> tuple[Any, dict[str, Any]]:
-    """Train a method on ``raw`` (loaded by ``modality``); return the method and the training metrics."""
+def check_callbacks(callbacks: Any) -> list[Callback]:
+    """The user's Lightning callbacks as a list; anything that is not a ``Callback`` is refused by name."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback):
+        return [callbacks]
+    if isinstance(callbacks, str | bytes) or not hasattr(callbacks, "__iter__"):
+        raise RecipeError(f"callbacks must be a list of lightning.pytorch.callbacks.Callback, got {type(callbacks).__name__}.")
+    callbacks = list(callbacks)
+    for position, callback in enumerate(callbacks):
+        if not isinstance(callback, Callback):
+            raise RecipeError(
+                f"callbacks[{position}] is a {type(callback).__name__}, not a lightning.pytorch.callbacks.Callback; "
+                "subclass Callback and override the hooks you need (on_train_batch_end, on_train_epoch_end, ...)."
+            )
+    return callbacks
+
+
+def fit(
+    recipe: Recipe, method_cls: type, modality, raw, work_dir: Path, callbacks: list[Callback] = ()
+) -> tuple[Any, dict[str, Any]]:
+    """Train a method on ``raw`` (loaded by ``modality``); return the method and the training metrics.
+
+    ``callbacks`` (Lightning callbacks) run after the engine's own (checkpoints, run state)."""
     L.seed_everything(recipe.seed, workers=True, verbose=False)
     output_dir = Path(recipe.output_dir) if recipe.output_dir else None
     checkpoint_path = resolve_checkpoint(recipe.resume, output_dir)
@@ -194,7 +216,7 @@ def fit(recipe: Recipe, method_cls: type, modality, raw, work_dir: Path) -> tupl
     method = method_cls(recipe.method_options, modality.input_spec(), recipe.optimizer, recipe.seed)
     trainer = build_trainer(
         recipe, work_dir, has_validation=val_loader is not None, batches_per_epoch=len(train_loader),
-        callbacks=[RunStateCallback(modality.state_dict(), recipe.to_dict())], monitor=method.checkpoint_monitor(),
+        callbacks=[RunStateCallback(modality.state_dict(), recipe.to_dict()), *callbacks], monitor=method.checkpoint_monitor(),
     )
     if "spawn" in str(recipe.trainer.strategy):
         # Processes started by spawn receive tensors through shared memory; the default

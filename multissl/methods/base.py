@@ -88,7 +88,9 @@ class Method(L.LightningModule):
             loss = supervised_loss + self.ssl_weight * loss
         return loss, logs
 
-    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> dict[str, Any]:
+        """The step's loss for Lightning, and its terms (detached) as ``logs``: a callback's
+        ``on_train_batch_end`` receives both in ``outputs``."""
         loss, logs = self._total_loss(batch)
         if not torch.isfinite(loss.detach()):
             raise NonFiniteLossError(
@@ -98,7 +100,7 @@ class Method(L.LightningModule):
         self.log("train/loss", loss.detach(), prog_bar=True, on_step=True, on_epoch=True, batch_size=batch_size)
         for name, value in logs.items():
             self.log(f"train/{name}", value, on_step=False, on_epoch=True, batch_size=batch_size)
-        return loss
+        return {"loss": loss, "logs": {name: value.detach() if torch.is_tensor(value) else value for name, value in logs.items()}}
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         loss, logs = self._total_loss(batch)
