@@ -4,8 +4,8 @@ Trains one method for ``--steps`` steps (or ``--max-time``) on a validation spli
 training file (a random 20% per user, split seed 1; the test file is not read), through
 ``multissl.pretrain`` with the benchmark's settings (batch 2048, embedding 64, 2 layers, Adam 1e-3),
 and prints every ``--log-every`` steps: the total loss, BPR, the two InfoNCE terms and the mean row
-norm of the layer-0 user and item embeddings. The method's ``_total_loss`` is wrapped to print them,
-so training is exactly the benchmark's. ``--probe`` adds, at those steps (SGL, SimGCL):
+norm of the layer-0 user and item embeddings. A Lightning callback prints them, so training is exactly
+the benchmark's. ``--probe`` adds, at those steps (SGL, SimGCL):
 
 - the norms of ``∇_E (λ L_cl)`` and ``∇_E L_BPR`` over the embedding table ``E`` and their cosine;
 - the share of coordinates where ``sign(∇ total) = sign(∇ L_BPR)`` (Adam's step follows the sign of
@@ -32,9 +32,9 @@ import time
 import torch
 import torch.nn.functional as F
 from graph_cf import GOWALLA, validation_source
+from lightning.pytorch.callbacks import Callback
 from multissl_recsys.datasets import gowalla
 from multissl_recsys.evaluation import ranking_report
-from multissl_recsys.lightgcn import LightGCN
 from multissl_recsys.sgl import SGL
 
 import multissl
@@ -63,10 +63,9 @@ def main() -> None:
     options = {name: value for name, value in given.items() if value is not None}
     if args.sgl_views == "propagated":
         SGL.ssl_loss = _propagated_view_ssl_loss
-    LightGCN._total_loss = _logging(LightGCN._total_loss, args, time.perf_counter())
     run = multissl.pretrain(
         "interactions", source, method=args.method, max_epochs=100, batch_size=2048, seed=args.seed, lr=args.lr,
-        embedding_dim=64, n_layers=2, **options,
+        embedding_dim=64, n_layers=2, callbacks=[StepLog(args, time.perf_counter())], **options,
         **{"trainer.enable_progress_bar": False, "trainer.max_steps": args.steps, "trainer.max_time": args.max_time},
     )
     tables = run.modality.__class__(run.modality.options).load(source)
@@ -118,23 +117,30 @@ def _probe(method, batch, sgl_views: str) -> dict:
     }
 
 
-def _logging(total_loss, args: argparse.Namespace, started: float):
-    """``_total_loss`` that prints the losses and norms (and the probe) every ``--log-every`` steps."""
+class StepLog(Callback):
+    """Every ``--log-every`` steps (and the last): the probe and the embedding norms before the step, printed with
+    the step's losses after it."""
 
-    def logged(self, batch):
-        step = self.global_step
-        if args.probe and hasattr(self, "contrast") and step % args.log_every == 0:
-            print(json.dumps({"probe_step": step, **_probe(self, batch, args.sgl_views)}), flush=True)
-        loss, logs = total_loss(self, batch)
+    def __init__(self, args: argparse.Namespace, started: float) -> None:
+        self.args, self.started, self.norms = args, started, None
+
+    def on_train_batch_start(self, trainer, method, batch, batch_idx) -> None:
+        step, args = trainer.global_step, self.args
+        if args.probe and hasattr(method, "contrast") and step % args.log_every == 0:
+            print(json.dumps({"probe_step": step, **_probe(method, batch, args.sgl_views)}), flush=True)
         if step % args.log_every == 0 or step == args.steps - 1:
             with torch.no_grad():
-                weight = self.model.embedding.weight
-                norms = {"u0": weight[: self.n_users].norm(dim=1).mean().item(), "i0": weight[self.n_users:].norm(dim=1).mean().item()}
-            values = {"loss": float(loss), **{k: float(v) for k, v in logs.items()}, **norms}
-            print(json.dumps({"step": step, **{k: round(v, 4) for k, v in values.items()}, "t": round(time.perf_counter() - started, 1)}), flush=True)
-        return loss, logs
+                weight = method.model.embedding.weight
+                self.norms = {"step": step, "u0": weight[: method.n_users].norm(dim=1).mean().item(),
+                              "i0": weight[method.n_users:].norm(dim=1).mean().item()}
 
-    return logged
+    def on_train_batch_end(self, trainer, method, outputs, batch, batch_idx) -> None:
+        if self.norms is None:
+            return
+        norms, self.norms = self.norms, None
+        step = norms.pop("step")
+        values = {"loss": float(outputs["loss"]), **{k: float(v) for k, v in outputs["logs"].items()}, **norms}
+        print(json.dumps({"step": step, **{k: round(v, 4) for k, v in values.items()}, "t": round(time.perf_counter() - self.started, 1)}), flush=True)
 
 
 if __name__ == "__main__":

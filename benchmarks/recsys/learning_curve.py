@@ -5,8 +5,8 @@ Trains one method through ``multissl.pretrain`` with graph_cf.py's Gowalla setti
 20% per user, split seed 1; the test file is not read) and, every ``--every`` steps, ranks every item for
 ``--eval-users`` sampled validation users and prints the metrics with that step's losses (BPR, the InfoNCE terms).
 The printed ``train_s`` is the training time so far, the evaluations left out, so curves of different methods and
-learning rates compare at equal training time. The method's ``_total_loss`` is wrapped to evaluate before the step,
-so training is exactly the benchmark's (contrast_diagnosis.py wraps it the same way).
+learning rates compare at equal training time. A Lightning callback evaluates before the step and prints after it,
+so training is exactly the benchmark's (contrast_diagnosis.py watches training the same way).
 
     nice -n 5 python benchmarks/recsys/learning_curve.py --method lightgcn --lr 0.01 --steps 3501 --every 250
     nice -n 5 python benchmarks/recsys/learning_curve.py --method sgl --lr 0.01 --steps 401 --every 50
@@ -20,9 +20,9 @@ import time
 
 import torch
 from graph_cf import GOWALLA, validation_source
+from lightning.pytorch.callbacks import Callback
 from multissl_recsys.datasets import gowalla
 from multissl_recsys.evaluation import ranking_report
-from multissl_recsys.lightgcn import LightGCN
 from multissl_recsys.modality import Interactions, InteractionsOptions
 
 import multissl
@@ -46,33 +46,38 @@ def main() -> None:
     modality.fit(tables)
     given = {"ssl_weight": args.ssl_weight, "temperature": args.temperature}
     options = {name: value for name, value in given.items() if value is not None}
-    LightGCN._total_loss = _evaluating(LightGCN._total_loss, modality, tables, args)
     multissl.pretrain(
         "interactions", source, method=args.method, max_epochs=1000, batch_size=2048, seed=args.seed, lr=args.lr,
-        embedding_dim=64, n_layers=2, **options, **{"trainer.enable_progress_bar": False, "trainer.max_steps": args.steps},
+        embedding_dim=64, n_layers=2, callbacks=[ValidationCurve(modality, tables, args)], **options,
+        **{"trainer.enable_progress_bar": False, "trainer.max_steps": args.steps},
     )
 
 
-def _evaluating(total_loss, modality, tables, args: argparse.Namespace):
-    """``_total_loss`` that first prints the validation metrics every ``--every`` steps, timing training alone."""
-    clock = {"trained": 0.0, "since": time.perf_counter()}
+class ValidationCurve(Callback):
+    """Every ``--every`` steps: the validation metrics before the step, printed with the step's losses after it;
+    ``train_s`` counts training time alone."""
 
-    def evaluated(self, batch):
-        step = self.global_step
-        if step % args.every != 0 or step == 0:
-            return total_loss(self, batch)
-        clock["trained"] += time.perf_counter() - clock["since"]
-        report = ranking_report(modality, self, tables, max_users=args.eval_users)
-        self.train()
-        self.graph(batch)  # the evaluation replaced the cached training graph: rebuilt here, off the clock
-        clock["since"] = time.perf_counter()
-        loss, logs = total_loss(self, batch)
-        print(json.dumps({"method": args.method, "lr": args.lr, "step": step, "train_s": round(clock["trained"], 1),
+    def __init__(self, modality, tables, args: argparse.Namespace) -> None:
+        self.modality, self.tables, self.args = modality, tables, args
+        self.trained, self.since, self.report = 0.0, time.perf_counter(), None
+
+    def on_train_batch_start(self, trainer, method, batch, batch_idx) -> None:
+        step = trainer.global_step
+        if step % self.args.every != 0 or step == 0:
+            return
+        self.trained += time.perf_counter() - self.since
+        self.report = {"step": step, **ranking_report(self.modality, method, self.tables, max_users=self.args.eval_users)}
+        method.train()
+        method.graph(batch)  # the evaluation replaced the cached training graph: rebuilt here, off the clock
+        self.since = time.perf_counter()
+
+    def on_train_batch_end(self, trainer, method, outputs, batch, batch_idx) -> None:
+        if self.report is None:
+            return
+        report, self.report = self.report, None
+        print(json.dumps({"method": self.args.method, "lr": self.args.lr, "step": report["step"], "train_s": round(self.trained, 1),
                           **{k: round(report[k], 4) for k in ("recall@20", "ndcg@20", "tail/recall@20")},
-                          **{k: round(float(v), 4) for k, v in logs.items()}}), flush=True)
-        return loss, logs
-
-    return evaluated
+                          **{k: round(float(v), 4) for k, v in outputs["logs"].items()}}), flush=True)
 
 
 if __name__ == "__main__":
