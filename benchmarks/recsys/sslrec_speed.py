@@ -24,11 +24,11 @@ from pathlib import Path
 
 import scipy.sparse as sp
 import torch
+from graph_cf import GOWALLA, SHARED
 from multissl_recsys.datasets import gowalla, movielens_small
 
 import multissl
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets" / "recsys"
 SETTINGS = {
     "lightgcn": ({}, {"model.keep_rate": 1.0}),
     "sgl": ({"drop_ratio": 0.5, "ssl_weight": 1.0, "temperature": 0.2}, {"model.keep_rate": 0.5, "model.cl_weight": 1.0, "model.temperature": 0.2}),
@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/recsys_sslrec_speed"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    source = movielens_small(SHARED / "ml-latest-small") if args.dataset == "movielens" else gowalla(SHARED / "lightgcn_gowalla")
+    source = movielens_small(SHARED / "ml-latest-small") if args.dataset == "movielens" else gowalla(GOWALLA)
     common = {"batch_size": 4096, "embedding_dim": 32, "n_layers": 2, "lr": 1e-3, "trainer.enable_progress_bar": False}
     args.work.mkdir(parents=True, exist_ok=True)
     shutil.copy(Path(__file__).with_name("sslrec_harness.py"), args.sslrec / "time_sslrec.py")
