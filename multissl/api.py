@@ -6,11 +6,13 @@ import copy
 import dataclasses
 import datetime
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from lightning.pytorch.callbacks import Callback
 
 import multissl
 from multissl import recipe as recipes
@@ -97,7 +99,7 @@ def pretrain(
     method: str | None = None,
     *,
     recipe: str | Path | dict[str, Any] | None = None,
-    callbacks: Any = None,
+    callbacks: Callback | Iterable[Callback] | None = None,
     **overrides: Any,
 ) -> Run:
     """Pretrain ``method`` on ``data`` of ``modality`` and return the :class:`Run`.
@@ -123,7 +125,7 @@ def pretrain(
     return run_recipe(raw, callbacks=callbacks)
 
 
-def run_recipe(raw: dict[str, Any], *, callbacks: Any = None) -> Run:
+def run_recipe(raw: dict[str, Any], *, callbacks: Callback | Iterable[Callback] | None = None) -> Run:
     """Validate a recipe mapping, load the data, train (with extra Lightning ``callbacks``), and save the run
     when ``output_dir`` is set."""
     reg = registry()
