@@ -53,3 +53,9 @@ def test_a_callback_can_stop_training_and_a_single_callback_needs_no_list():
 def test_anything_but_lightning_callbacks_is_refused_before_the_data_is_read(callbacks, named):
     with pytest.raises(RecipeError, match=named):
         multissl.pretrain("vectors", "/no/such/file.csv", method="simclr", callbacks=callbacks, **QUIET)
+
+
+def test_callbacks_reach_every_process_under_ddp_spawn():
+    run = multissl.pretrain("vectors", "wine", method="simclr", max_epochs=50, batch_size=16, callbacks=[StopAfter(2)],
+                            **{"trainer.devices": 2, "trainer.strategy": "ddp_spawn", "trainer.accelerator": "cpu"}, **QUIET)
+    assert run.metrics["train"]["steps"] == 2
