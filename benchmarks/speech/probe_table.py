@@ -241,6 +241,7 @@ def render(results) -> str:
         speed = [results["seeds"][s][model].get("speed", {}).get("audio_per_second") for s in have]
         speed_cell = "" if speed[0] is None else f"{np.mean(speed):.1f}"
         lines.append(f"| {model} | {','.join(have)} | " + " | ".join(cells) + f" | {speed_cell} |")
+    lines += per_seed_lines(results, models, seeds, tasks)
     curves = [(model, s, results["seeds"][s][model]["speed"]["epochs"]) for model in models for s in seeds
               if results["seeds"][s].get(model, {}).get("speed", {}).get("epochs")]
     if curves:
@@ -249,6 +250,23 @@ def render(results) -> str:
             lines.append(f"- {model} seed {seed}: " + "; ".join(f"{k} " + ", ".join(f"{v:.3f}" for v in values)
                                                               for k, values in curve.items()))
     return "\n".join(lines)
+
+
+def per_seed_lines(results, models, seeds, tasks) -> list[str]:
+    """Each model's accuracy per seed, and its paired difference from log-mel (mean ± sample sd over the seeds)."""
+    lines = ["", "Per seed (" + ", ".join(seeds) + "), linear / weighted probe; difference from log-mel, linear probe, paired by seed:", ""]
+    for model in models:
+        have = [s for s in seeds if model in results["seeds"][s]]
+        for task in tasks:
+            linear, weighted = (np.array([results["seeds"][s][model][task][probe] for s in have]) for probe in ("linear", "weighted"))
+            line = (f"- {model} {task}: linear " + " / ".join(f"{v:.4f}" for v in linear)
+                    + "; weighted " + " / ".join(f"{v:.4f}" for v in weighted))
+            paired = [s for s in have if "logmel" in results["seeds"][s]]
+            if model != "logmel" and len(paired) > 1:
+                difference = np.array([results["seeds"][s][model][task]["linear"] - results["seeds"][s]["logmel"][task]["linear"] for s in paired])
+                line += f"; minus log-mel {difference.mean():+.4f} ± {difference.std(ddof=1):.4f}"
+            lines.append(line)
+    return lines
 
 
 if __name__ == "__main__":
