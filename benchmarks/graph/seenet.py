@@ -21,6 +21,7 @@ import statistics
 import time
 from pathlib import Path
 
+import lightning.pytorch as pl
 import torch
 
 MODELS = {
@@ -32,6 +33,19 @@ MODELS = {
 LABELS = {"distmult": "DistMult (free embeddings)", "rgcn": "R-GCN + DistMult", "seenet": "SEENet, no SSL",
           "seenet_ssl": "SEENet + SE-SSL"}
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "graph" / "seenet_tokyo"
+
+
+class TrainingLoss(pl.Callback):
+    """The train stage's loss every ``every`` epochs, as ``[epoch, loss]`` pairs (SEENet steps once per epoch)."""
+
+    def __init__(self, every: int) -> None:
+        self.every = every
+        self.curve: list[list[float]] = []
+
+    def on_train_batch_end(self, trainer, method, outputs, batch, batch_idx) -> None:
+        epoch = method.progress["train_epochs"] + 1  # the method counts the epoch at its end, after this step
+        if method.stage == "train" and epoch % self.every == 0:
+            self.curve.append([epoch, round(float(outputs["loss"]), 4)])
 
 
 def run_one(data: Path, model: str, seed: int, args) -> dict:
@@ -47,7 +61,8 @@ def run_one(data: Path, model: str, seed: int, args) -> dict:
     })
     options.update(parse_assignment(pair) for pair in args.set)
     started = time.perf_counter()
-    run = multissl.pretrain("temporal_relations", str(data), method="seenet", **options)
+    losses = TrainingLoss(args.evaluate_every)
+    run = multissl.pretrain("temporal_relations", str(data), method="seenet", callbacks=losses, **options)
     wall = time.perf_counter() - started
     method = run.method
     batch = run.modality.transform(run.modality.load(str(data)))
@@ -63,6 +78,7 @@ def run_one(data: Path, model: str, seed: int, args) -> dict:
         "cpu_seconds_per_pretrain_epoch": statistics.mean(method.epoch_cpu_seconds["pretrain"]) if seconds["pretrain"] else None,
         "cpu_seconds_per_train_epoch": statistics.mean(method.epoch_cpu_seconds["train"]),
         "validation_mrr@10": [[h["epoch"], round(h["mrr@10"], 4)] for h in method.validation_history],
+        "training_loss": losses.curve,
         "wall_seconds": wall, "threads": torch.get_num_threads(), "machine": platform.machine(),
         "schedule": {"train_epochs": args.train_epochs, "pretrain_epochs": args.pretrain_epochs,
                      "pretrain_patience": args.pretrain_patience, "evaluate_every": args.evaluate_every},
@@ -111,14 +127,18 @@ def summarize(paths: list[Path], curve_window: tuple[int, int] | None = None) ->
 
 def curve_lines(rows: list[dict], first: int, last: int) -> list[str]:
     """Each run's validation MRR@10 averaged over the evaluations at training epochs ``first``..``last``, with their
-    (population) standard deviation: the level a run sits at, where the selected checkpoint is its best swing."""
+    (population) standard deviation: the level a run sits at, where the selected checkpoint is its best swing; and
+    the training loss at ``first`` and at ``last`` where the run recorded it."""
     lines = ["", f"Validation MRR@10 at training epochs {first}-{last}, per run:", "",
-             "| model | options | seed | evaluations | mean | std |", "|---|---|---|---|---|---|"]
+             f"| model | options | seed | evaluations | mean | std | training loss at {first} | at {last} |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         values = [value for epoch, value in r["validation_mrr@10"] if first <= epoch <= last]
+        loss = dict((int(epoch), value) for epoch, value in r.get("training_loss", []))
         if values:
             lines.append(f"| {LABELS[r['model']]} | {' '.join(r.get('options', []))} | {r['seed']} | {len(values)}"
-                         f" | {statistics.mean(values):.4f} | {statistics.pstdev(values):.4f} |")
+                         f" | {statistics.mean(values):.4f} | {statistics.pstdev(values):.4f}"
+                         f" | {loss.get(first, '-')} | {loss.get(last, '-')} |")
     return lines
 
 
