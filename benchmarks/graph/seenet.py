@@ -134,7 +134,7 @@ def curve_lines(rows: list[dict], first: int, last: int) -> list[str]:
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         values = [value for epoch, value in r["validation_mrr@10"] if first <= epoch <= last]
-        loss = dict((int(epoch), value) for epoch, value in r.get("training_loss", []))
+        loss = {int(epoch): value for epoch, value in r.get("training_loss", [])}
         if values:
             lines.append(f"| {LABELS[r['model']]} | {' '.join(r.get('options', []))} | {r['seed']} | {len(values)}"
                          f" | {statistics.mean(values):.4f} | {statistics.pstdev(values):.4f}"

@@ -44,10 +44,14 @@ sed -i 's/\.cuda()//g; s/\.to(args\.gpu)//g; s/use_cuda = args.gpu >= 0 and torc
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 pretrained=""
 if [ "$ssl" = "ssl" ]; then
+    started=$SECONDS
     "$work/venv/bin/python" train_ssl.py --dataset tokyo --local-weight 0.1 --global-weight 1.0 --global-batch-size 1024 \
         --global-neg-ratio 8 --grid-len 300 --name "seed$seed" --seed "$seed" > "$work/ssl_seed$seed.log"
-    echo "SE-SSL pretraining: $(grep -c '^Epoch' "$work/ssl_seed$seed.log") epochs, log in $work/ssl_seed$seed.log"
+    echo "SE-SSL pretraining: $(grep -c '^Epoch' "$work/ssl_seed$seed.log") epochs in $((SECONDS - started)) s, log in $work/ssl_seed$seed.log"
     pretrained="./output/tokyo_seed${seed}_ssl_model.pth"
 fi
+started=$SECONDS
+# its per-epoch lines: the first (the loss at the start) and every evaluation's
 "$work/venv/bin/python" train_trial.py --pretrain-path "$pretrained" --n-epochs "$epochs" --evaluate-every "$every" \
-    --name "seed${seed}${ssl}" --seed "$seed" | awk -v every="$every" '!/^Epoch/ || $2 % every == 0'
+    --name "seed${seed}${ssl}" --seed "$seed" | awk -v every="$every" '!/^Epoch/ || $2 == 1 || $2 % every == 0'
+echo "training and testing took $((SECONDS - started)) s"
