@@ -18,7 +18,7 @@ import multissl
 from multissl import recipe as recipes
 from multissl.engine import trainer as engine
 from multissl.engine.atomic import atomic_directory
-from multissl.engine.run_directory import read_run_directory, write_run_directory
+from multissl.engine.run_directory import check_replaceable, read_run_directory, write_run_directory
 from multissl.errors import InvalidDataError, RecipeError, RunDirectoryError
 from multissl.plugins import plugin_reports, registry
 
@@ -59,10 +59,14 @@ class Run:
         return embed_loaded(self.modality, self.method, self.modality.load(data), batch_size)
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        """Write the run directory atomically; an existing run is replaced only with ``overwrite=True``."""
+        """Write the run directory atomically; an existing run is replaced only with ``overwrite=True``.
+
+        Overwrite replaces only a run directory (nothing but a run's files in it); anything else raises
+        :class:`RunDirectoryError` and is left untouched."""
         path = Path(path)
-        if path.exists() and any(path.iterdir()) and not overwrite:
+        if path.is_dir() and any(path.iterdir()) and not overwrite:
             raise RunDirectoryError(f"{path} exists and is not empty. Pass overwrite=True to replace it, or pick another path.")
+        check_replaceable(path)
         with atomic_directory(path) as staging:
             write_run_directory(
                 staging,
@@ -161,9 +165,22 @@ def load(path: str | Path) -> Run:
     """The :class:`Run` saved in ``path``; it embeds exactly as the original did."""
     files = read_run_directory(path)
     reg = registry()
-    recipe = recipes.resolve(files.recipe, reg)
+    try:
+        recipe = recipes.resolve(files.recipe, reg)
+    except RecipeError as exc:
+        raise RunDirectoryError(
+            f"The recipe saved in {files.path / 'recipe.yaml'} (written by multissl {files.info.get('multissl_version')}) "
+            f"does not validate with this multissl {multissl.__version__}: {exc} A newer multissl or a plugin option "
+            "this installation lacks wrote it: upgrade multissl and the plugins, or load it where it was saved."
+        ) from exc
     modality = reg.get("modality", recipe.modality)(recipe.data)
-    modality.load_state_dict(files.preprocessing)
+    try:
+        modality.load_state_dict(files.preprocessing)
+    except Exception as exc:  # noqa: BLE001 - each modality reads its own state; the user needs the file name
+        raise RunDirectoryError(
+            f"{files.path / 'preprocessing.json'} does not hold the {recipe.modality!r} preprocessing state "
+            f"({type(exc).__name__}: {exc}). Restore the run directory from a copy, or retrain."
+        ) from exc
     method = reg.get("method", recipe.method)(recipe.method_options, files.info["input_spec"], recipe.optimizer, recipe.seed)
     files.load_weights(method)
     run = Run(recipe, modality, method.eval(), files.metrics, work_dir=files.path)

@@ -46,13 +46,18 @@ def test_save_refuses_to_overwrite_unless_asked(trained_run, tmp_path):
     with pytest.raises(RunDirectoryError, match="overwrite=True"):
         trained_run.save(target)
     assert (target / "precious.txt").read_text() == "keep me"
+    with pytest.raises(RunDirectoryError, match="not a run directory"):
+        trained_run.save(target, overwrite=True)
+    assert (target / "precious.txt").read_text() == "keep me"
+    (target / "precious.txt").unlink()
+    trained_run.save(target)
     trained_run.save(target, overwrite=True)
-    assert not (target / "precious.txt").exists() and (target / "run.json").is_file()
+    assert (target / "run.json").is_file()
 
 
 def test_evaluate_reports_probe_knn_rankme_and_the_raw_baseline(trained_run):
     report = multissl.evaluate(trained_run, data="wine", labels="target")
-    for key in ("linear_probe/accuracy", "knn_probe/accuracy", "rankme", "raw/linear_probe/accuracy"):
+    for key in ("linear_probe/accuracy", "knn_probe/accuracy", "rankme", "baseline/linear_probe/accuracy"):
         assert key in report, key
     assert report["linear_probe/accuracy"] > 0.6, report
     labels = pd.DataFrame(registry().get("dataset", "wine")())["target"].to_numpy()

@@ -6,6 +6,9 @@
     preprocessing.json    the modality's fitted state (arrays in preprocessing.safetensors)
     metrics.json          training and evaluation metrics
     checkpoints/, logs/   Lightning checkpoints (last, best) and CSV logs, when training wrote them
+    tensorboard/          TensorBoard event files, when ``trainer.loggers`` asked for them
+
+Only a directory that holds nothing but these entries may be replaced (``overwrite=True``).
 """
 
 from __future__ import annotations
@@ -23,13 +26,14 @@ from safetensors.numpy import load_file as load_arrays
 from safetensors.numpy import save_file as save_arrays
 from safetensors.torch import load_model, save_model
 
-from multissl.engine.atomic import atomic_write_text
+from multissl.engine.atomic import atomic_write_text, recover_directory
 from multissl.errors import RunDirectoryError
 
 FORMAT_VERSION = 1
 INFO_FILE = "run.json"
 REQUIRED_FILES = (INFO_FILE, "recipe.yaml", "weights.safetensors", "preprocessing.json", "metrics.json")
-COPIED_DIRS = ("checkpoints", "logs")
+COPIED_DIRS = ("checkpoints", "logs", "tensorboard")
+RUN_ENTRIES = frozenset({*REQUIRED_FILES, "preprocessing.safetensors", *COPIED_DIRS})
 
 
 @dataclass
@@ -44,7 +48,9 @@ class RunFiles:
 
     def load_weights(self, module: torch.nn.Module) -> None:
         """Load ``weights.safetensors`` into ``module`` (strict: every key must match)."""
-        missing, unexpected = load_model(module, self.path / "weights.safetensors", strict=False)
+        missing, unexpected = _read_file(
+            self.path / "weights.safetensors", lambda file: load_model(module, file, strict=False), dict_expected=False
+        )
         if missing or unexpected:
             raise RunDirectoryError(
                 f"The weights in {self.path} do not fit the method rebuilt from its recipe (missing {sorted(missing)[:5]}, "
@@ -78,9 +84,33 @@ def write_run_directory(
     atomic_write_text(directory / INFO_FILE, json.dumps({"format_version": FORMAT_VERSION, **info}, indent=2))
 
 
+def check_replaceable(path: Path) -> None:
+    """Raise :class:`RunDirectoryError` unless ``path`` is absent, empty, or a run directory (its entries
+    are all ones a run holds): overwriting never deletes anything else."""
+    path = Path(path).absolute()
+    cwd = Path.cwd().resolve()
+    if path.exists() and (path.resolve() == cwd or path.resolve() in cwd.parents):
+        raise RunDirectoryError(
+            f"{path} is the current directory or one above it; a run is never saved over it. Save into a new "
+            "subdirectory, e.g. runs/my-run."
+        )
+    if not path.exists():
+        return
+    if not path.is_dir():
+        raise RunDirectoryError(f"{path} is a file, not a run directory; pick another path for the run.")
+    foreign = sorted(entry.name for entry in path.iterdir() if entry.name not in RUN_ENTRIES)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise RunDirectoryError(
+            f"{path} is not a run directory (it holds {shown}); overwrite only ever replaces a saved run. "
+            "Pick another path, or move those files away first."
+        )
+
+
 def read_run_directory(path: str | Path) -> RunFiles:
     """Read a run directory, or raise :class:`RunDirectoryError` saying what is missing or too new."""
     path = Path(path)
+    recover_directory(path)
     if not path.is_dir():
         raise RunDirectoryError(f"Run directory {str(path)!r} does not exist.")
     missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
@@ -91,22 +121,43 @@ def read_run_directory(path: str | Path) -> RunFiles:
             else ""
         )
         raise RunDirectoryError(f"Run directory {path} is incomplete: missing {', '.join(missing)}.{hint}")
-    info = json.loads((path / INFO_FILE).read_text())
+    info = _read_file(path / INFO_FILE, lambda file: json.loads(file.read_text()))
     version = info.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise RunDirectoryError(
             f"Run directory {path} has format version {version!r}, written by multissl {info.get('multissl_version')}; "
             f"this multissl reads up to version {FORMAT_VERSION}. Upgrade multissl to load it."
         )
-    arrays = load_arrays(str(path / "preprocessing.safetensors")) if (path / "preprocessing.safetensors").is_file() else {}
-    preprocessing = _join_arrays(json.loads((path / "preprocessing.json").read_text()), arrays)
+    arrays_file = path / "preprocessing.safetensors"
+    arrays = _read_file(arrays_file, lambda file: load_arrays(str(file))) if arrays_file.is_file() else {}
+    preprocessing = _read_file(path / "preprocessing.json", lambda file: _join_arrays(json.loads(file.read_text()), arrays))
     return RunFiles(
         path=path,
         info=info,
-        recipe=yaml.safe_load((path / "recipe.yaml").read_text()),
+        recipe=_read_file(path / "recipe.yaml", lambda file: yaml.safe_load(file.read_text())),
         preprocessing=preprocessing,
-        metrics=json.loads((path / "metrics.json").read_text()),
+        metrics=_read_file(path / "metrics.json", lambda file: json.loads(file.read_text())),
     )
+
+
+def _read_file(file: Path, parse, *, dict_expected: bool = True) -> Any:
+    """``parse(file)``, with any failure (truncated, not JSON/YAML/safetensors, wrong layout) turned into a
+    :class:`RunDirectoryError` that names the file."""
+    try:
+        value = parse(file)
+    except RunDirectoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every parser has its own errors; the user needs the file name
+        raise RunDirectoryError(
+            f"{file} is corrupt or not what multissl wrote ({type(exc).__name__}: {str(exc)[:200]}). "
+            "Restore the run directory from a copy, or retrain."
+        ) from exc
+    if dict_expected and not isinstance(value, dict):
+        raise RunDirectoryError(
+            f"{file} is corrupt: it holds a {type(value).__name__}, not a mapping. Restore the run directory "
+            "from a copy, or retrain."
+        )
+    return value
 
 
 def _split_arrays(value: Any, arrays: dict[str, np.ndarray], prefix: str = "state") -> Any:
