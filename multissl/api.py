@@ -55,8 +55,20 @@ class Run:
         self._scratch: tempfile.TemporaryDirectory | None = None
 
     def embed(self, data: Any, *, batch_size: int = 1024) -> np.ndarray:
-        """(N, D) float32 embeddings of ``data`` (any source the modality loads), in input order."""
-        return embed_loaded(self.modality, self.method, self.modality.load(data), batch_size)
+        """(N, D) float32 embeddings of ``data`` (any source the modality loads, or a dataset name), in input order."""
+        return self.embed_loaded(self.read(data), batch_size=batch_size)
+
+    def read(self, source: Any, *, modality=None) -> Any:
+        """``source`` (a dataset name, a path, an in-memory object) loaded by the run's modality, or by
+        ``modality`` (a copy with other options, e.g. another label column)."""
+        from multissl.datasets import materialise
+
+        modality = modality or self.modality
+        return modality.load(materialise(source, self.recipe.modality, registry(), self.recipe.data_root))
+
+    def embed_loaded(self, raw: Any, *, modality=None, batch_size: int = 1024) -> np.ndarray:
+        """(N, D) embeddings of data already loaded by :meth:`read`."""
+        return embed_loaded(modality or self.modality, self.method, raw, batch_size)
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Write the run directory atomically; an existing run is replaced only with ``overwrite=True``.
@@ -132,32 +144,33 @@ def pretrain(
 def run_recipe(raw: dict[str, Any], *, callbacks: Callback | Iterable[Callback] | None = None) -> Run:
     """Validate a recipe mapping, load the data, train (with extra Lightning ``callbacks``), and save the run
     when ``output_dir`` is set."""
+    from multissl.datasets import materialise
+
     reg = registry()
     recipe = recipes.resolve(raw, reg)
     callbacks = engine.check_callbacks(callbacks)
     modality = reg.get("modality", recipe.modality)(recipe.data)
     method_cls = reg.get("method", recipe.method)
+    evaluators = [] if recipe.evaluate is None else recipe.evaluate.build(reg)
+    for _, evaluator in evaluators:
+        evaluator.check(modality)
     output_dir = Path(recipe.output_dir) if recipe.output_dir else None
     if output_dir is not None:
         engine.check_output_dir(output_dir, recipe.resume)
-    loaded = modality.load(recipe.source)
+    loaded = modality.load(materialise(recipe.source, recipe.modality, reg, recipe.data_root))
     # without output_dir, checkpoints and logs live in a scratch directory removed with the Run
     scratch = None if output_dir else tempfile.TemporaryDirectory(prefix="multissl-run-")
     work_dir = output_dir or Path(scratch.name)
     trained, metrics = engine.fit(recipe, method_cls, modality, loaded, work_dir, callbacks)
     run = Run(recipe, modality, trained, {"train": metrics}, work_dir=work_dir)
     run._scratch = scratch
-    if recipe.evaluate is not None:
-        run.metrics["evaluation"] = evaluate(
-            run,
-            data=recipe.evaluate.data if recipe.evaluate.data is not None else recipe.source,
-            labels=recipe.evaluate.labels,
-            test_fraction=recipe.evaluate.test_fraction,
-            evaluators=recipe.evaluate.evaluators,
-            seed=recipe.evaluate.seed,
-        )
     if output_dir is not None:
-        run.save(output_dir, overwrite=True)
+        run.save(output_dir, overwrite=True)  # the trained run is kept even when evaluation fails
+    if recipe.evaluate is not None:
+        source = recipe.evaluate.data if recipe.evaluate.data is not None else recipe.source
+        run.metrics["evaluation"] = run_evaluators(run, evaluators, source)
+    if output_dir is not None and recipe.evaluate is not None:
+        run.save(output_dir, overwrite=True)  # again, with the evaluation's metrics
     return run
 
 
@@ -193,42 +206,49 @@ def evaluate(
     data: Any = None,
     labels: Any = None,
     *,
-    test_fraction: float = 0.2,
-    evaluators: list[str] | tuple[str, ...] = ("linear_probe", "knn_probe", "rankme"),
-    seed: int = 0,
+    evaluators: str | list[str] | tuple[str, ...] | None = None,
+    seed: int | None = None,
+    **options: Any,
 ) -> dict[str, Any]:
-    """Probe the run's frozen embeddings of ``data`` against ``labels`` and against the raw features.
+    """Evaluate ``run`` with its field's evaluators; every metric comes with its baseline from the same call.
 
-    ``labels`` is an array (one per sample) or the name of a label column the modality reads
-    (its ``label_column`` option). ``evaluators`` names built-in probes or any evaluator a plugin
-    registered (see :func:`multissl.eval.probe_report`). Returns a flat dict: ``linear_probe/accuracy``,
-    ``knn_probe/...``, ``rankme`` and the same with ``raw/`` for the modality's baseline features.
+    Defaults are the run's own ``evaluate:`` settings (its recipe), else the evaluators its modality names
+    (``multissl evaluate`` reads the same). ``data``: what to evaluate on (default: the run's evaluation data,
+    else its training data). ``labels`` and ``options`` (``test_fraction``, ``k``, ...) go to the evaluators that
+    read them. Returns a flat dict: ``<evaluator>/<metric>``, ``baseline/<evaluator>/<metric>``, ``baseline``.
     """
-    from multissl.eval.probe_report import probe_report
-
+    reg = registry()
+    saved = run.recipe.evaluate
+    names = [evaluators] if isinstance(evaluators, str) else list(evaluators or (saved.names() if saved else []))
+    names = names or reg.default_evaluators(run.recipe.modality)
+    block: dict[str, Any] = {"evaluators": names}
+    if saved is not None:
+        own = {k: v for k, v in saved.to_dict().items() if k not in recipes.EVALUATE_KEYS}
+        readable = recipes.resolve_evaluate({"evaluators": names}, run.recipe.modality, reg)
+        fields = {f.name for _, opts in readable.evaluators for f in dataclasses.fields(opts)}
+        block.update({k: v for k, v in own.items() if k in fields})
+    if labels is not None:
+        block["labels"] = labels
+    block.update(options)
+    block["seed"] = seed if seed is not None else (saved.seed if saved is not None else 0)
+    plan = recipes.resolve_evaluate(block, run.recipe.modality, reg)
+    built = plan.build(reg)
+    for _, evaluator in built:
+        evaluator.check(run.modality)
     if data is None:
-        data = run.recipe.source
-    modality = run.modality
-    if isinstance(labels, str):
-        if not any(f.name == "label_column" for f in dataclasses.fields(modality.options)):
-            raise RecipeError(f"Modality {run.recipe.modality!r} reads no label column; pass labels as an array.")
-        modality = copy.copy(modality)
-        modality.options = dataclasses.replace(modality.options, label_column=labels)
-    raw = modality.load(data)
-    label_values = modality.labels(raw) if isinstance(labels, str) or labels is None else np.asarray(labels)
-    if label_values is None:
-        raise InvalidDataError("evaluate needs labels: pass labels=<array> or the name of a label column.")
-    embeddings = embed_loaded(modality, run.method, raw)
-    if len(label_values) != len(embeddings):
-        raise InvalidDataError(f"Got {len(label_values)} labels for {len(embeddings)} samples; pass one label per sample.")
-    return probe_report(
-        embeddings,
-        label_values,
-        raw_features=modality.baseline_features(raw),
-        test_fraction=test_fraction,
-        seed=seed,
-        evaluators=tuple(evaluators),
-    )
+        data = saved.data if saved is not None and saved.data is not None else run.recipe.source
+    return run_evaluators(run, built, data)
+
+
+def run_evaluators(run: Run, evaluators: list[tuple[str, Any]], source: Any) -> dict[str, Any]:
+    """One report from several evaluators; two evaluators writing the same metric key is an error."""
+    report: dict[str, Any] = {}
+    for name, evaluator in evaluators:
+        for key, value in evaluator(run, source).items():
+            if key in report and report[key] != value:
+                raise RecipeError(f"Evaluators disagree on {key!r} ({name} wrote {value!r}, another {report[key]!r}).")
+            report[key] = value
+    return report
 
 
 def register(obj: Any, *, name: str | None = None) -> Any:

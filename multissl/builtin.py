@@ -34,11 +34,6 @@ _OBJECTIVES = {
     ),
     "latent_prediction": ("multissl.objectives.latent_prediction:LatentPrediction", "MSE / smooth-L1 in latent space"),
 }
-_EVALUATORS = {
-    "linear_probe": ("multissl.eval.linear_probe:linear_probe", "logistic / ridge regression on frozen embeddings"),
-    "knn_probe": ("multissl.eval.knn_probe:knn_probe", "k-nearest-neighbour probe"),
-    "rankme": ("multissl.eval.rankme:rankme", "effective rank of the embeddings (label-free)"),
-}
 _DATASETS = {
     "breast_cancer": "569 x 30, binary (scikit-learn, bundled)",
     "wine": "178 x 13, 3 classes (scikit-learn, bundled)",
@@ -48,17 +43,25 @@ _DATASETS = {
 
 @hookimpl
 def multissl_register(registry) -> None:
-    registry.add_modality("vectors", "multissl.modalities.vectors:Vectors", summary="fixed-size numeric vectors")
+    registry.add_modality(
+        "vectors", "multissl.modalities.vectors:Vectors", summary="fixed-size numeric vectors",
+        default_method="simclr", evaluators=["probe"],
+    )
     for name, (target, summary) in _VIEWS.items():
         registry.add_view(name, target, summary=summary)
     for name, (target, summary) in _ENCODERS.items():
         registry.add_encoder(name, target, summary=summary)
     for name, (target, summary) in _OBJECTIVES.items():
         registry.add_objective(name, target, summary=summary)
-    for name, (target, summary) in _EVALUATORS.items():
-        registry.add_evaluator(name, target, summary=summary)
+    registry.add_evaluator(
+        "probe", "multissl.eval.probe_evaluator:Probe",
+        summary="linear probe, kNN and RankMe on frozen embeddings vs the raw features",
+    )
     for name, summary in _DATASETS.items():
-        registry.add_dataset(name, f"multissl.modalities.sklearn_datasets:{name}", modality="vectors", summary=summary)
+        registry.add_dataset(
+            name, f"multissl.modalities.sklearn_datasets:{name}", modality="vectors", summary=summary,
+            options={"label_column": "target"},
+        )
     registry.add_method("simclr", "multissl.methods.two_view:SimCLR", modalities=["vectors"], summary="two views + NT-Xent")
     registry.add_method("vicreg", "multissl.methods.two_view:VICRegMethod", modalities=["vectors"], summary="two views + VICReg")
     registry.add_method(

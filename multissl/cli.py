@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_methods)
 
+    p = sub.add_parser("datasets", help="registered dataset names, their modality and where they are read from")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_datasets)
+
     p = sub.add_parser("recipes", help="example recipes shipped by the core and the plugins")
     p.set_defaults(handler=_recipes)
 
@@ -52,17 +56,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=1024)
     p.set_defaults(handler=_embed)
 
-    p = sub.add_parser("evaluate", help="linear probe, kNN and RankMe of a saved run's embeddings")
+    p = sub.add_parser("evaluate", help="evaluate a saved run with its field's evaluators, each next to its baseline")
     p.add_argument("run", help="run directory")
-    p.add_argument("--data", help="data to embed (default: the run's training data)")
-    p.add_argument("--labels", required=True, help="label column name, or a .npy/.csv file with one label per sample")
-    p.add_argument("--test-fraction", type=float, default=0.2)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data", help="data to evaluate on: a path or a dataset name (default: the run's own evaluation data)")
+    p.add_argument("--labels", help="label column name, or a .npy/.csv file with one label per sample (probe evaluator)")
+    p.add_argument("--seed", type=int, default=None, help="default: the run's own evaluation seed")
     p.add_argument(
         "--evaluators",
-        default="linear_probe,knn_probe,rankme",
-        help="comma-separated evaluator names: built-in or registered by a plugin (see `multissl plugins`)",
+        help="comma-separated evaluator names (default: the run's own, else its modality's; see `multissl plugins`)",
     )
+    p.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="evaluator options, e.g. test_fraction=0.3 k=20")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_evaluate)
     return parser
@@ -92,12 +95,42 @@ def _methods(args) -> int:
     if args.modality:
         reg.entry("modality", args.modality)  # an unknown name raises with close matches
     entries = reg.methods_for(args.modality) if args.modality else reg.entries("method")
-    rows = [{"name": c.name, "modalities": list(c.modalities), "plugin": c.plugin, "summary": c.summary} for c in entries]
+    defaults = {c.name: c.details.get("default_method") for c in reg.entries("modality")}
+    rows = [
+        {
+            "name": c.name,
+            "modalities": list(c.modalities),
+            "default_for": [m for m in c.modalities if defaults.get(m) == c.name],
+            "plugin": c.plugin,
+            "summary": c.summary,
+        }
+        for c in entries
+    ]
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
         for row in rows:
-            print(f"{row['name']:<16} {','.join(row['modalities']):<20} {row['plugin']:<10} {row['summary']}")
+            mark = "*" if (row["default_for"] if not args.modality else args.modality in row["default_for"]) else " "
+            print(f"{mark} {row['name']:<16} {','.join(row['modalities']):<20} {row['plugin']:<10} {row['summary']}")
+        print("* the default method of its modality (used when a recipe names none)")
+    return 0
+
+
+def _datasets(args) -> int:
+    from multissl.datasets import DATA_ROOT_ENV
+    from multissl.plugins import registry
+
+    rows = [
+        {"name": c.name, "modality": c.modalities[0], "path": c.details.get("path"), "plugin": c.plugin, "summary": c.summary}
+        for c in registry().entries("dataset")
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        where = f"<data root>/{row['path']}" if row["path"] else "bundled"
+        print(f"{row['name']:<20} {row['modality']:<20} {where:<40} {row['summary']}")
+    print(f"The data root is the recipe's data.root, else ${DATA_ROOT_ENV}.")
     return 0
 
 
@@ -156,14 +189,15 @@ def _evaluate(args) -> int:
     from multissl import api
     from multissl.eval.probe_report import format_report
 
+    from multissl.recipe import parse_assignment
+
     run = api.load(args.run)
     labels: Any = args.labels
-    if Path(labels).suffix in (".npy", ".csv") and Path(labels).is_file():
+    if labels is not None and Path(labels).suffix in (".npy", ".csv") and Path(labels).is_file():
         labels = np.load(labels, allow_pickle=False) if labels.endswith(".npy") else np.loadtxt(labels, delimiter=",", dtype=str)
-    evaluators = tuple(name.strip() for name in args.evaluators.split(",") if name.strip())
-    report = api.evaluate(
-        run, data=args.data, labels=labels, test_fraction=args.test_fraction, seed=args.seed, evaluators=evaluators
-    )
+    evaluators = None if args.evaluators is None else [n.strip() for n in args.evaluators.split(",") if n.strip()]
+    options = dict(parse_assignment(assignment) for assignment in args.set)
+    report = api.evaluate(run, data=args.data, labels=labels, seed=args.seed, evaluators=evaluators, **options)
     print(json.dumps(report, indent=2, default=float) if args.json else format_report(report))
     return 0
 

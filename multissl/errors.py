@@ -26,6 +26,10 @@ class NonFiniteDataError(InvalidDataError):
     """The data holds NaN or infinite values where finite numbers are required."""
 
 
+class DatasetNotFoundError(MultisslError, FileNotFoundError):
+    """A registered dataset name was given, but its files are not under the data root."""
+
+
 class RecipeError(MultisslError, ValueError):
     """A recipe (YAML or dict) or an override is malformed: unknown key, wrong type, bad value."""
 

@@ -54,6 +54,8 @@ class TrainerOptions:
     restore_best: bool = False
     """After training, give back the weights of the best checkpoint (on the method's monitored validation
     metric) instead of the last epoch's; only with a validation set."""
+    sync_batchnorm: bool = True
+    """With several processes, normalise BatchNorm layers over the global batch (as one process would)."""
 
 
 @dataclasses.dataclass
@@ -80,15 +82,96 @@ class OptimizerOptions:
     min_lr_ratio: float = 0.0
 
 
-@dataclasses.dataclass
-class EvaluateOptions:
-    """Probe the embeddings after pretraining (``multissl.evaluate``)."""
+EVALUATE_KEYS = ("evaluators", "data", "seed")
+"""Keys of the ``evaluate:`` block every evaluation reads; the other keys belong to the named evaluators."""
 
-    labels: str | None = None
+
+@dataclasses.dataclass
+class EvaluatePlan:
+    """A validated ``evaluate:`` block: the evaluators to run (each with its options), the data, the seed.
+
+    ``evaluators`` defaults to those the modality names (``registry.add_modality(..., evaluators=...)``);
+    ``data`` to the training data. Every other key goes to each named evaluator whose ``Options`` has it.
+    """
+
+    evaluators: list[tuple[str, Any]]
     data: Any = None
-    test_fraction: float = 0.2
-    evaluators: list[str] = dataclasses.field(default_factory=lambda: ["linear_probe", "knn_probe", "rankme"])
     seed: int = 0
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.evaluators]
+
+    def build(self, registry) -> list[tuple[str, Any]]:
+        """``(name, evaluator instance)`` pairs."""
+        return [(name, registry.get("evaluator", name)(options, seed=self.seed)) for name, options in self.evaluators]
+
+    def to_dict(self) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for _, options in self.evaluators:
+            merged.update({k: v for k, v in options_as_dict(options).items() if not _is_array(v)})
+        return {"evaluators": self.names(), "data": describe_source(self.data), "seed": self.seed, **merged}
+
+
+def _is_array(value: Any) -> bool:
+    return hasattr(value, "shape") and not isinstance(value, str)
+
+
+def resolve_evaluate(block: Any, modality: str, registry) -> EvaluatePlan:
+    """Validate an ``evaluate:`` block for ``modality``: evaluator names, which evaluator reads each key, types."""
+    from multissl.eval.evaluator import Evaluator
+
+    if block is True:
+        block = {}
+    if not isinstance(block, dict):
+        raise RecipeError(f"evaluate must be a mapping of options (or omitted), got {block!r}.")
+    block = dict(block)
+    names = block.pop("evaluators", None) or registry.default_evaluators(modality)
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+        raise RecipeError(f"evaluate.evaluators must be a list of evaluator names, got {names!r}.")
+    data = block.pop("data", None)
+    seed = block.pop("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise RecipeError(f"evaluate.seed must be an integer, got {seed!r}.")
+    option_fields: dict[str, set[str]] = {}
+    classes = {}
+    for name in names:
+        entry = registry.entry("evaluator", name)
+        if entry.modalities and modality not in entry.modalities:
+            usable = [c.name for c in registry.entries("evaluator") if not c.modalities or modality in c.modalities]
+            raise RecipeError(
+                f"Evaluator {name!r} works on {', '.join(entry.modalities)}, not {modality!r}. "
+                f"Evaluators for {modality!r}: {', '.join(usable)}."
+            )
+        cls = entry.load()
+        if not (isinstance(cls, type) and issubclass(cls, Evaluator)):
+            raise RecipeError(
+                f"Evaluator {name!r} ({entry.plugin or 'runtime'}) is not a multissl.eval.evaluator.Evaluator subclass; "
+                "register an Evaluator class."
+            )
+        classes[name] = cls
+        option_fields[name] = {f.name for f in dataclasses.fields(cls.Options) if f.init}
+    known = set().union(*option_fields.values()) if option_fields else set()
+    unknown = [k for k in block if k not in known]
+    if unknown:
+        allowed = sorted(known | set(EVALUATE_KEYS))
+        hints = "".join(did_you_mean(k, allowed) for k in unknown)
+        raise RecipeError(
+            f"Unknown key(s) {unknown} in evaluate (evaluators {', '.join(names)}).{hints} Allowed keys: {', '.join(allowed)}."
+        )
+    evaluators = [
+        (
+            name,
+            build_options(
+                classes[name].Options,
+                {k: v for k, v in block.items() if k in option_fields[name]},
+                f"evaluate (options of evaluator {name!r})",
+            ),
+        )
+        for name in names
+    ]
+    return EvaluatePlan(evaluators, data, seed)
 
 
 @dataclasses.dataclass
@@ -103,21 +186,24 @@ class Recipe:
     trainer: TrainerOptions
     loader: LoaderOptions
     optimizer: OptimizerOptions
-    evaluate: EvaluateOptions | None
+    evaluate: EvaluatePlan | None
     seed: int = 0
     output_dir: str | None = None
     resume: str | None = None
+    data_root: str | None = None
+    """Folder that registered dataset names are read under (``data.root``; else ``$MULTISSL_DATA``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved recipe (every default filled in), as written to ``recipe.yaml``."""
         return {
             "modality": self.modality,
-            "data": {"source": describe_source(self.source), **options_as_dict(self.data)},
+            "data": {"source": describe_source(self.source), **({"root": self.data_root} if self.data_root else {}),
+                     **options_as_dict(self.data)},
             "method": {"name": self.method, **options_as_dict(self.method_options)},
             "trainer": options_as_dict(self.trainer),
             "loader": options_as_dict(self.loader),
             "optimizer": options_as_dict(self.optimizer),
-            "evaluate": None if self.evaluate is None else {**options_as_dict(self.evaluate), "data": describe_source(self.evaluate.data)},
+            "evaluate": None if self.evaluate is None else self.evaluate.to_dict(),
             "seed": self.seed,
             "output_dir": self.output_dir,
             "resume": self.resume,
@@ -201,12 +287,27 @@ def resolve(raw: dict[str, Any], registry) -> Recipe:
     if "source" not in data:
         raise RecipeError("The recipe needs `data: {source: ...}`: a path, a dataset name, or an in-memory object.")
     source = data.pop("source")
+    data_root = data.pop("root", None)
+    if data_root is not None and not isinstance(data_root, str | Path):
+        raise RecipeError(f"data.root must be a folder path, got {data_root!r}.")
+    from multissl.datasets import check_dataset_modality, dataset_options
+
+    check_dataset_modality(source, modality_name, registry)
+    data = {**dataset_options(source, registry), **data}
     data_options = build_options(modality_cls.Options, data, f"data (options of modality {modality_name!r})")
 
     method_block = raw.get("method")
     if isinstance(method_block, str):
         method_block = {"name": method_block}
-    if not isinstance(method_block, dict) or "name" not in method_block:
+    if method_block is None or (isinstance(method_block, dict) and "name" not in method_block):
+        default = registry.default_method(modality_name)
+        if default is None:
+            raise RecipeError(
+                f"Modality {modality_name!r} names no default method; the recipe needs `method: {{name: ...}}` "
+                f"(see `multissl methods --modality {modality_name}`)."
+            )
+        method_block = {**(method_block or {}), "name": default}
+    if not isinstance(method_block, dict):
         raise RecipeError("The recipe needs `method: {name: ...}` naming a method registered for the modality.")
     method_block = dict(method_block)
     method_name = method_block.pop("name")
@@ -238,16 +339,18 @@ def resolve(raw: dict[str, Any], registry) -> Recipe:
         optimizer=build_options(
             OptimizerOptions, {**entry.load().optimizer_defaults, **(raw.get("optimizer") or {})}, "optimizer"
         ),
-        evaluate=None if evaluate_block is None else build_options(EvaluateOptions, evaluate_block, "evaluate"),
+        evaluate=None if evaluate_block is None else resolve_evaluate(evaluate_block, modality_name, registry),
         seed=seed,
         output_dir=None if raw.get("output_dir") is None else str(raw["output_dir"]),
         resume=None if raw.get("resume") is None else str(raw["resume"]),
+        data_root=None if data_root is None else str(data_root),
     )
     if recipe.loader.batch_size < 1:
         raise RecipeError(f"loader.batch_size must be at least 1, got {recipe.loader.batch_size}.")
     if not 0.0 <= recipe.loader.val_fraction < 1.0:
         raise RecipeError(f"loader.val_fraction must be in [0, 1), got {recipe.loader.val_fraction}.")
     _check_optimizer(recipe.optimizer)
+    _check_trainer(recipe.trainer)
     return recipe
 
 
@@ -268,6 +371,44 @@ def _check_optimizer(options: OptimizerOptions) -> None:
         )
 
 
+PRECISIONS = ("64-true", "32-true", "16-true", "bf16-true", "16-mixed", "bf16-mixed", "64", "32", "16", "bf16", 64, 32, 16)
+_MAX_TIME = re.compile(r"\d+:\d{1,2}:\d{1,2}:\d{1,2}")
+
+
+def _check_trainer(options: TrainerOptions) -> None:
+    """Values ``lightning.Trainer`` accepts, checked before any data is read (Lightning fails late and obscurely)."""
+    problems = []
+    if options.max_epochs == -1:
+        if options.max_steps < 1 and options.max_time is None:
+            problems.append("max_epochs=-1 (no epoch limit) needs max_steps or max_time to stop training")
+    elif options.max_epochs < 1:
+        problems.append(f"max_epochs must be at least 1 (or -1 with max_steps/max_time), got {options.max_epochs}")
+    if options.max_steps != -1 and options.max_steps < 1:
+        problems.append(f"max_steps must be at least 1, or -1 for no step limit, got {options.max_steps}")
+    if isinstance(options.limit_train_batches, float) and not 0.0 < options.limit_train_batches <= 1.0:
+        problems.append(f"limit_train_batches as a fraction must be in (0, 1], got {options.limit_train_batches}")
+    if isinstance(options.limit_train_batches, int) and options.limit_train_batches < 1:
+        problems.append(f"limit_train_batches as a count must be at least 1, got {options.limit_train_batches}")
+    for name in ("accumulate_grad_batches", "num_nodes", "log_every_n_steps", "check_val_every_n_epoch"):
+        if getattr(options, name) < 1:
+            problems.append(f"{name} must be at least 1, got {getattr(options, name)}")
+    if options.gradient_clip_val is not None and options.gradient_clip_val < 0:
+        problems.append(f"gradient_clip_val must be non-negative, got {options.gradient_clip_val}")
+    devices = options.devices
+    if isinstance(devices, int) and devices != -1 and devices < 1:
+        problems.append(f"devices must be at least 1, -1 (all), 'auto' or a list of device indices, got {devices}")
+    if isinstance(devices, list) and (not devices or any(d < 0 for d in devices)):
+        problems.append(f"devices as a list must name device indices (0, 1, ...), got {devices}")
+    if isinstance(devices, str) and devices != "auto" and not re.fullmatch(r"-1|[1-9]\d*|\d+\s*,[\d\s,]*", devices.strip()):
+        problems.append(f"devices must be 'auto', a count, -1 or indices like '0,1', got {devices!r}")
+    if options.precision not in PRECISIONS:
+        problems.append(f"precision must be one of {', '.join(map(str, PRECISIONS[:6]))} (or 64, 32, 16), got {options.precision!r}")
+    if options.max_time is not None and not _MAX_TIME.fullmatch(str(options.max_time).strip()):
+        problems.append(f"max_time must look like DD:HH:MM:SS (e.g. 00:02:30:00 for two and a half hours), got {options.max_time!r}")
+    if problems:
+        raise RecipeError("Invalid trainer settings: " + "; ".join(problems) + ". Fix them in the recipe's trainer block.")
+
+
 def flat_overrides(raw: dict[str, Any], overrides: dict[str, Any], registry) -> dict[str, Any]:
     """``raw`` with keyword overrides of :func:`multissl.pretrain` placed in their sections.
 
@@ -286,8 +427,11 @@ def flat_overrides(raw: dict[str, Any], overrides: dict[str, Any], registry) -> 
     if isinstance(method_block, str):
         method_block = raw["method"] = {"name": method_block}
     method_fields: set[str] = set()
-    if isinstance(method_block.get("name"), str):
-        config = registry.get("method", method_block["name"]).Config
+    method_name = method_block.get("name")
+    if method_name is None and isinstance(raw.get("modality"), str):
+        method_name = registry.default_method(raw["modality"])
+    if isinstance(method_name, str):
+        config = registry.get("method", method_name).Config
         method_fields = {f.name for f in dataclasses.fields(config)}
     data_fields: set[str] = set()
     if isinstance(raw.get("modality"), str):

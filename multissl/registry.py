@@ -27,6 +27,9 @@ class Component:
     summary: str = ""
     modalities: tuple[str, ...] = ()
     plugin: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    """Kind-specific facts readable without importing the target: a modality's ``default_method`` and
+    ``evaluators``; a dataset's ``path`` under the data root and its default data ``options``."""
     _resolved: Any = field(default=None, repr=False)
 
     def load(self) -> Any:
@@ -59,6 +62,7 @@ class Registry:
         summary: str = "",
         modalities: Iterable[str] = (),
         replace: bool = False,
+        details: dict[str, Any] | None = None,
     ) -> Component:
         """Register ``target`` (an object or ``"module:attribute"``) as ``name`` of ``kind``.
 
@@ -78,13 +82,27 @@ class Registry:
                 f"{kind} {name!r} is already registered by {owner}. Pick another name, or pass replace=True "
                 "to override it on purpose."
             )
-        component = Component(kind, name, target, summary, tuple(modalities), self.current_plugin)
+        component = Component(kind, name, target, summary, tuple(modalities), self.current_plugin, dict(details or {}))
         table[name] = component
         return component
 
-    def add_modality(self, name: str, target: Any, *, summary: str = "") -> Component:
-        """Register a modality class (see :class:`multissl.modalities.base.Modality`)."""
-        return self.add("modality", name, target, summary=summary)
+    def add_modality(
+        self,
+        name: str,
+        target: Any,
+        *,
+        summary: str = "",
+        default_method: str | None = None,
+        evaluators: Iterable[str] = (),
+    ) -> Component:
+        """Register a modality class (see :class:`multissl.modalities.base.Modality`).
+
+        ``default_method`` is the method ``pretrain(modality, data)`` uses when none is named (its most
+        reliable label-free method); ``evaluators`` are the evaluators ``multissl evaluate`` and a recipe's
+        ``evaluate:`` block run when none are named.
+        """
+        details = {"default_method": default_method, "evaluators": list(evaluators)}
+        return self.add("modality", name, target, summary=summary, details=details)
 
     def add_view(self, name: str, target: Any, *, summary: str = "") -> Component:
         """Register a view generator class (see :class:`multissl.views.base.ViewGenerator`)."""
@@ -102,13 +120,38 @@ class Registry:
         """Register a method class (see :class:`multissl.methods.base.Method`) for the named modalities."""
         return self.add("method", name, target, summary=summary, modalities=modalities)
 
-    def add_evaluator(self, name: str, target: Any, *, summary: str = "") -> Component:
-        """Register an evaluator ``(embeddings, labels, ...) -> dict``."""
-        return self.add("evaluator", name, target, summary=summary)
+    def add_evaluator(self, name: str, target: Any, *, modalities: Iterable[str] = (), summary: str = "") -> Component:
+        """Register an evaluator class (see :class:`multissl.eval.evaluator.Evaluator`) for the named
+        modalities (none: every modality)."""
+        return self.add("evaluator", name, target, summary=summary, modalities=modalities)
 
-    def add_dataset(self, name: str, target: Any, *, modality: str, summary: str = "") -> Component:
-        """Register a dataset loader (a callable returning what the modality's ``load`` accepts)."""
-        return self.add("dataset", name, target, summary=summary, modalities=(modality,))
+    def add_dataset(
+        self,
+        name: str,
+        target: Any,
+        *,
+        modality: str,
+        summary: str = "",
+        path: str | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> Component:
+        """Register a dataset: a callable returning what the modality's ``load`` accepts.
+
+        ``path`` is the dataset's folder relative to the data root (``data.root`` or ``MULTISSL_DATA``);
+        the callable then receives that folder. Without ``path`` the data ships with a package and the
+        callable takes no argument. ``options`` are data options the dataset implies (e.g. its
+        ``label_column``), applied where the recipe does not set them.
+        """
+        details = {"path": path, "options": dict(options or {})}
+        return self.add("dataset", name, target, summary=summary, modalities=(modality,), details=details)
+
+    def default_method(self, modality: str) -> str | None:
+        """The method ``modality`` names as its default, or ``None``."""
+        return self.entry("modality", modality).details.get("default_method")
+
+    def default_evaluators(self, modality: str) -> list[str]:
+        """The evaluators ``modality`` runs when none are named (the core's ``probe`` when it names none)."""
+        return list(self.entry("modality", modality).details.get("evaluators") or ["probe"])
 
     def remove(self, kind: str, name: str) -> None:
         """Forget ``name`` of ``kind`` (used to undo a plugin whose registration failed halfway)."""

@@ -43,16 +43,18 @@ def test_evaluate_prints_json_with_the_raw_baseline(saved_run, capsys):
     capsys.readouterr()
     assert main(["evaluate", str(saved_run), "--data", "breast_cancer", "--labels", "target", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["linear_probe/accuracy"] > 0.8 and "raw/linear_probe/accuracy" in report
+    assert report["linear_probe/accuracy"] > 0.8 and "baseline/linear_probe/accuracy" in report
 
 
 def test_evaluate_runs_only_the_named_evaluators(saved_run, capsys):
     capsys.readouterr()
-    argv = ["evaluate", str(saved_run), "--data", "breast_cancer", "--labels", "target", "--evaluators", "rankme", "--json"]
+    argv = ["evaluate", str(saved_run), "--data", "breast_cancer", "--evaluators", "probe", "--set", "probes=[rankme]", "--json"]
     assert main(argv) == 0
-    assert {key for key in json.loads(capsys.readouterr().out) if "/" in key or key == "rankme"} == {"rankme", "raw/rankme"}
-    assert main(argv[:-3] + ["--evaluators", "knn_prob"]) == 2
-    assert "Did you mean 'knn_probe'" in capsys.readouterr().err
+    assert {key for key in json.loads(capsys.readouterr().out) if "/" in key or key == "rankme"} == {"rankme", "baseline/rankme"}
+    assert main(argv[:4] + ["--evaluators", "prob"]) == 2
+    assert "Did you mean 'probe'" in capsys.readouterr().err
+    assert main(argv[:4] + ["--set", "probes=[knn_prob]"]) == 2
+    assert "knn_probe" in capsys.readouterr().err
 
 
 def test_methods_and_recipes_list_what_is_registered(capsys):

@@ -56,7 +56,7 @@ def test_unknown_components_are_named_with_close_matches():
 def test_a_method_for_another_modality_is_refused(fresh_plugins):
     fresh_plugins.registry().add_modality("other", "multissl.modalities.vectors:Vectors")
     with pytest.raises(RecipeError, match="does not work on modality 'other'"):
-        recipes.resolve({**BASE, "modality": "other"}, fresh_plugins.registry())
+        recipes.resolve({**BASE, "modality": "other", "data": {"source": [[1.0]]}}, fresh_plugins.registry())
 
 
 def test_set_overrides_parse_yaml_values_and_reach_nested_sections():

@@ -10,13 +10,13 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from multissl.errors import InvalidDataError, RecipeError
+from multissl.eval.evaluator import BASELINE_KEY, BASELINE_PREFIX
 from multissl.eval.knn_probe import knn_probe
 from multissl.eval.linear_probe import linear_probe
 from multissl.eval.probe_data import as_embeddings, as_labels, check_not_constant, resolve_task
 from multissl.eval.rankme import rankme
 
 EVALUATORS = ("linear_probe", "knn_probe", "rankme")
-RAW_PREFIX = "raw/"
 _COUNTS = ("n_train", "n_test", "task")
 
 
@@ -33,17 +33,21 @@ def probe_report(
 
     One split drawn with ``seed`` (stratified for classification) serves every probe; the task is inferred
     from all labels. RankMe is computed on all samples. The raw kNN probe standardises its features (they come
-    in arbitrary units); the embeddings' does not. Any other name is looked up among the registered evaluators
-    and called as ``evaluator(train_x, train_y, test_x, test_y, task=task, seed=seed)``, which returns a dict
-    of metrics. Returns a flat dict such as ``linear_probe/accuracy``, ``knn_probe/macro_f1``, ``rankme``, the
-    same keys prefixed ``raw/``, and ``n_train``, ``n_test``, ``task``.
+    in arbitrary units); the embeddings' does not. ``evaluators`` names probes among ``EVALUATORS``.
+    Returns a flat dict such as ``linear_probe/accuracy``, ``knn_probe/macro_f1``, ``rankme``, the same keys
+    prefixed ``baseline/`` for the raw features, and ``n_train``, ``n_test``, ``task``.
     """
-    registered = {name: _registered_evaluator(name) for name in evaluators if name not in EVALUATORS}
+    unknown = [name for name in evaluators if name not in EVALUATORS]
+    if unknown:
+        from multissl.errors import did_you_mean
+
+        hints = "".join(did_you_mean(name, EVALUATORS) for name in unknown)
+        raise RecipeError(f"Unknown probe(s) {unknown}.{hints} Probes: {', '.join(EVALUATORS)}.")
     if not 0.0 < test_fraction < 1.0:
         raise RecipeError(f"test_fraction must lie strictly between 0 and 1, got {test_fraction}.")
     feature_sets = {"": as_embeddings(embeddings, "embeddings")}
     if raw_features is not None:
-        feature_sets[RAW_PREFIX] = as_embeddings(raw_features, "raw_features")
+        feature_sets[BASELINE_PREFIX] = as_embeddings(raw_features, "raw_features")
     label_values = as_labels(labels, "labels")
     for what, features in feature_sets.items():
         if len(features) != len(label_values):
@@ -61,45 +65,28 @@ def probe_report(
             splits = (features[train], label_values[train], features[test], label_values[test])
             if name == "linear_probe":
                 metrics = linear_probe(*splits, task=task, seed=seed)
-            elif name == "knn_probe":
-                metrics = knn_probe(*splits, task=task, standardize=prefix == RAW_PREFIX)
             else:
-                metrics = _checked_metrics(name, registered[name](*splits, task=task, seed=seed))
+                metrics = knn_probe(*splits, task=task, standardize=prefix == BASELINE_PREFIX)
             report.update({f"{prefix}{name}/{metric}": value for metric, value in metrics.items()})
     report.update(n_train=len(train), n_test=len(test), task=task)
     return report
 
 
-def _registered_evaluator(name: str) -> Any:
-    """A plugin's evaluator; an unknown name raises with close matches and the registered names."""
-    from multissl.plugins import registry
-
-    return registry().get("evaluator", name)
-
-
-def _checked_metrics(name: str, metrics: Any) -> dict[str, Any]:
-    if not isinstance(metrics, dict) or not all(isinstance(key, str) for key in metrics):
-        raise RecipeError(
-            f"Evaluator {name!r} returned {type(metrics).__name__}; an evaluator must return a dict of "
-            "metric name -> value, e.g. {'accuracy': 0.9}."
-        )
-    return metrics
-
-
 def format_report(report: dict[str, Any]) -> str:
-    """A text table: one row per metric, columns for the embeddings and (when present) the raw features."""
+    """A text table of any evaluator's report: one row per metric, columns for the run and (when present) its
+    baseline, headed by what the baseline is."""
     metrics: list[str] = []
     for key in report:
-        metric = key.removeprefix(RAW_PREFIX)
-        if key not in _COUNTS and metric not in metrics:
+        metric = key.removeprefix(BASELINE_PREFIX)
+        if key not in _COUNTS and key != BASELINE_KEY and metric not in metrics:
             metrics.append(metric)
-    has_raw = any(key.startswith(RAW_PREFIX) for key in report)
-    header = ["metric", "embeddings"] + (["raw features"] if has_raw else [])
+    has_raw = any(key.startswith(BASELINE_PREFIX) for key in report)
+    header = ["metric", "embeddings"] + ([str(report.get(BASELINE_KEY, "baseline"))] if has_raw else [])
     rows = [header]
     for metric in metrics:
         row = [metric, _cell(report.get(metric))]
         if has_raw:
-            row.append(_cell(report.get(RAW_PREFIX + metric)))
+            row.append(_cell(report.get(BASELINE_PREFIX + metric)))
         rows.append(row)
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = [
