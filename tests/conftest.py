@@ -51,24 +51,15 @@ def pytest_report_header(config):
     return f"shared datasets: {SHARED_DATASETS if SHARED_DATASETS.is_dir() else 'absent (tests that need them skip)'}; cpu count {os.cpu_count()}"
 
 
-TINY = {
-    "trainer.enable_progress_bar": False,
-    "method.encoder_options": {"hidden_dims": [16], "output_dim": 8},
-    "method.projector_dims": [8],
-}
-"""Overrides that make a vectors SimCLR run train in about a second."""
-
-
-def tiny_data(rows: int = 64, features: int = 6, seed: int = 0):
-    """Random float32 vectors for tiny runs."""
-    import numpy as np
-
-    return np.random.default_rng(seed).normal(size=(rows, features)).astype("float32")
-
 
 @pytest.fixture(scope="session")
 def tiny_run():
-    """A vectors SimCLR run trained one epoch on :func:`tiny_data` (not saved)."""
+    """A vectors SimCLR run trained one epoch on ``tiny.data()`` (not saved)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import tiny
+
     import multissl
 
-    return multissl.pretrain("vectors", tiny_data(), method="simclr", max_epochs=1, batch_size=32, **TINY)
+    return multissl.pretrain("vectors", tiny.data(), method="simclr", max_epochs=1, batch_size=32, **tiny.OVERRIDES)

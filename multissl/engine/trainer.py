@@ -7,7 +7,10 @@ strategy all come from Lightning; nothing here re-implements them.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -21,6 +24,7 @@ from lightning.pytorch.loggers import CSVLogger
 from torch.utils.data import IterableDataset, Subset
 
 from multissl.engine.checkpoint_io import AtomicCheckpointIO
+from multissl.engine.sync_batchnorm import GlobalBatchNormPlugin
 from multissl.errors import NonFiniteLossError, RecipeError, RunDirectoryError
 from multissl.engine.run_directory import INFO_FILE
 from multissl.recipe import Recipe
@@ -98,12 +102,14 @@ def build_trainer(
         default_root_dir=work_dir,
         callbacks=[best, last, *callbacks],
         logger=loggers or False,
-        plugins=[AtomicCheckpointIO()],
+        sync_batchnorm=options.sync_batchnorm,
+        plugins=[AtomicCheckpointIO(), *([GlobalBatchNormPlugin()] if options.sync_batchnorm else [])],
     )
 
 
 def check_output_dir(output_dir: Path, resume: str | None) -> None:
-    """Refuse to train into a directory that holds a finished run or unrelated files."""
+    """Refuse to train into a directory that holds a finished run or unrelated files, or that cannot be written."""
+    check_writable(output_dir)
     if not output_dir.exists() or not any(output_dir.iterdir()):
         return
     if resume is not None:
@@ -121,6 +127,26 @@ def check_output_dir(output_dir: Path, resume: str | None) -> None:
     raise RunDirectoryError(f"{output_dir} exists and is not empty; choose an empty or new output_dir.")
 
 
+def check_writable(directory: Path) -> None:
+    """Create ``directory`` and write a file in it (both undone), or raise :class:`RunDirectoryError` now
+    rather than after an epoch of training."""
+    directory = Path(directory).absolute()
+    created = [parent for parent in (directory, *directory.parents) if not parent.exists()]
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".multissl-write-probe-"):
+            pass
+    except OSError as exc:
+        raise RunDirectoryError(
+            f"output_dir {directory} cannot be written ({exc.strerror or exc}). Choose a directory you can write to, "
+            "or fix its permissions."
+        ) from exc
+    finally:
+        for parent in created:  # deepest first: leave the file system as it was
+            with contextlib.suppress(OSError):
+                parent.rmdir()
+
+
 def resolve_checkpoint(resume: str | None, output_dir: Path | None) -> Path | None:
     """The checkpoint to resume from: ``last``/``best`` inside ``output_dir``, or a path."""
     if resume is None:
@@ -134,6 +160,38 @@ def resolve_checkpoint(resume: str | None, output_dir: Path | None) -> Path | No
     if not path.is_file():
         raise RunDirectoryError(f"Cannot resume: checkpoint {path} does not exist.")
     return path
+
+
+def check_checkpoint_fits(path: Path, method: torch.nn.Module) -> None:
+    """Raise :class:`RunDirectoryError` when the checkpoint's weights do not fit ``method`` (the recipe's
+    model changed since the checkpoint was written), instead of torch's size-mismatch traceback."""
+    saved = torch.load(path, map_location="cpu", weights_only=True, mmap=True).get("state_dict", {})
+    expected = method.state_dict()
+    differ = sorted(
+        [f"{k} (checkpoint {tuple(v.shape)}, recipe {tuple(expected[k].shape)})" for k, v in saved.items()
+         if k in expected and tuple(v.shape) != tuple(expected[k].shape)]
+        + [f"{k} (only in the checkpoint)" for k in saved if k not in expected]
+        + [f"{k} (only in the recipe's model)" for k in expected if k not in saved]
+    )
+    if differ:
+        raise RunDirectoryError(
+            f"Checkpoint {path} does not match the recipe's model: {len(differ)} weights differ, e.g. "
+            f"{'; '.join(differ[:3])}. The method or encoder options changed since it was written: resume with "
+            "the recipe it was trained with, or train into a new output_dir."
+        )
+
+
+def previous_train_metrics(output_dir: Path | None) -> dict[str, Any]:
+    """The training metrics a finished run in ``output_dir`` saved, or ``{}``."""
+    path = None if output_dir is None else output_dir / "metrics.json"
+    if path is None or not path.is_file():
+        return {}
+    try:
+        train = json.loads(path.read_text()).get("train", {})
+    except (ValueError, AttributeError) as exc:
+        log.warning("Ignoring the unreadable %s while resuming: %s", path, exc)
+        return {}
+    return dict(train) if isinstance(train, dict) else {}
 
 
 def read_checkpoint_state(path: Path) -> dict[str, Any]:
@@ -214,6 +272,10 @@ def fit(
             num_workers=loader_options.num_workers, seed=recipe.seed,
         )
     method = method_cls(recipe.method_options, modality.input_spec(), recipe.optimizer, recipe.seed)
+    previous = {}
+    if checkpoint_path is not None:
+        check_checkpoint_fits(checkpoint_path, method)
+        previous = previous_train_metrics(output_dir)
     trainer = build_trainer(
         recipe, work_dir, has_validation=val_loader is not None, batches_per_epoch=len(train_loader),
         callbacks=[RunStateCallback(modality.state_dict(), recipe.to_dict()), *callbacks], monitor=method.checkpoint_monitor(),
@@ -236,7 +298,8 @@ def fit(
             "data; then start again or resume from that checkpoint."
         ) from exc
     seconds = time.perf_counter() - started
-    metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if torch.is_tensor(v) and v.numel() == 1}
+    # a resumed run that had nothing left to train logs nothing: keep the metrics its training saved
+    metrics = {**previous, **{k: float(v) for k, v in trainer.callback_metrics.items() if torch.is_tensor(v) and v.numel() == 1}}
     # read progress from the last checkpoint (memory-mapped: the weights are not read), because
     # after ddp_spawn the main process's trainer has none
     last = torch.load(work_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True, mmap=True)

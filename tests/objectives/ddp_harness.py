@@ -183,3 +183,47 @@ def distributed_worker(rank: int, world_size: int, out_dir: str) -> None:
         "mismatch": mismatch,
     }
     torch.save(results, Path(out_dir) / f"rank{rank}.pt")
+
+
+METHODS = ("simclr", "vicreg")
+
+
+def method_step(name: str, rows: slice, sync_batchnorm: bool) -> dict:
+    """One training step of a whole core method (MLP encoder and projector with BatchNorm) on the global rows
+    ``rows``: loss, parameter gradients and BatchNorm running means. The two views add fixed noise per row,
+    so every split of the batch sees the same views."""
+    from types import SimpleNamespace
+
+    from multissl.engine.sync_batchnorm import convert_batchnorm
+    from multissl.plugins import registry
+
+    method_cls = registry().get("method", name)
+    config = method_cls.Config(encoder_options={"hidden_dims": [6], "output_dim": 4}, projector_dims=[6, 4])
+    torch.manual_seed(0)
+    method = method_cls(config, {"input_dim": 5})
+    if sync_batchnorm:
+        method = convert_batchnorm(method)
+    method.train()
+    noise = iter([_data(N_GLOBAL, 5, seed=7)[rows], 0.5 * _data(N_GLOBAL, 5, seed=8)[rows]])
+    method.views = lambda x, generator: SimpleNamespace(data=x + next(noise))
+    loss, logs = method._total_loss({"x": _data(N_GLOBAL, 5, seed=1)[rows]})
+    loss.backward()
+    return {
+        "loss": loss.detach(),
+        "grads": {key: p.grad.clone() for key, p in method.named_parameters() if p.grad is not None},
+        "running_means": {key: b.clone() for key, b in method.named_buffers() if key.endswith("running_mean")},
+    }
+
+
+def method_worker(rank: int, world_size: int, out_dir: str) -> None:
+    """:func:`method_step` of every method and split, with and without synchronised BatchNorm, on this rank's rows."""
+    results = {}
+    for name in METHODS:
+        for split_name, split in SPLITS.items():
+            for sync in (True, False):
+                result = method_step(name, rows_of(rank, split), sync)
+                for grad in result["grads"].values():
+                    dist.all_reduce(grad)
+                    grad /= world_size
+                results[name, split_name, sync] = result
+    torch.save(results, Path(out_dir) / f"rank{rank}.pt")
