@@ -45,6 +45,10 @@ class PluginLoadError(MultisslError, ImportError):
     """A plugin failed to load while MULTISSL_STRICT_PLUGINS=1 makes that fatal."""
 
 
+class ComponentImportError(MultisslError, ImportError):
+    """A component registered lazily (``"module:attribute"``) cannot be imported: its module is missing or broken."""
+
+
 class PluginLoadWarning(UserWarning):
     """A plugin failed to load and was skipped; ``multissl plugins`` shows its error."""
 

@@ -13,7 +13,9 @@ Nothing here imports torch: plugins register heavy components lazily.
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import os
+import sys
 import traceback
 import warnings
 from dataclasses import dataclass, field
@@ -98,17 +100,34 @@ class PluginHost:
                 finally:
                     self.registry.current_plugin = ""
         except Exception as exc:  # noqa: BLE001 - a faulty plugin must not take the host down
-            self._drop_components(name)
+            self._drop_components(name)  # components it replaced are given back
             if self.manager.is_registered(plugin):
                 self.manager.unregister(plugin)
             self._fail(report, exc, "failed to register")
             return report
         report.components = self.registry.by_plugin(name)
+        missing = self._missing_modules(name)
+        if missing:
+            report.error = (
+                f"registers components whose modules cannot be found: {'; '.join(missing)}. Using them raises "
+                "ComponentImportError; install what the plugin needs"
+            )
         return report
 
     def recipe_dirs(self) -> list[str]:
         """Every directory of example recipes the plugins declare."""
         return [d for dirs in self.manager.hook.multissl_recipe_dirs() for d in dirs]
+
+    def _missing_modules(self, plugin: str) -> list[str]:
+        """``"kind 'name' -> module"`` for each lazy component of ``plugin`` whose module cannot be found (checked
+        without importing it)."""
+        missing = []
+        for component in self.registry.entries():
+            if component.plugin == plugin and isinstance(component.target, str):
+                module = component.target.partition(":")[0]
+                if not _findable(module):
+                    missing.append(f"{component.kind} {component.name!r} -> {module}")
+        return missing
 
     def _drop_components(self, plugin: str) -> None:
         for kind, names in self.registry.by_plugin(plugin).items():
@@ -129,6 +148,24 @@ class PluginHost:
             PluginLoadWarning,
             stacklevel=3,
         )
+
+
+def _findable(module: str) -> bool:
+    """Whether ``module`` can be imported, as far as is known without importing anything new: each package on
+    its path must be found; below a package that is not imported yet, it is assumed present."""
+    parts = module.split(".")
+    for depth in range(1, len(parts) + 1):
+        name, parent = ".".join(parts[:depth]), ".".join(parts[: depth - 1])
+        if name in sys.modules:
+            continue
+        if parent and parent not in sys.modules:
+            return True
+        try:
+            if importlib.util.find_spec(name) is None:
+                return False
+        except (ImportError, ValueError):
+            return False
+    return True
 
 
 _host: PluginHost | None = None

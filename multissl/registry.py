@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from multissl.errors import RecipeError, UnknownComponentError, did_you_mean
+from multissl.errors import ComponentImportError, RecipeError, UnknownComponentError, did_you_mean
 
 KINDS = ("modality", "view", "encoder", "objective", "method", "evaluator", "dataset")
 
@@ -31,15 +31,24 @@ class Component:
     """Kind-specific facts readable without importing the target: a modality's ``default_method`` and
     ``evaluators``; a dataset's ``path`` under the data root and its default data ``options``."""
     _resolved: Any = field(default=None, repr=False)
+    replaced: Component | None = field(default=None, repr=False)
+    """The component this one replaced (``replace=True``), given back if its plugin fails."""
 
     def load(self) -> Any:
         """The registered object, importing a lazy ``"module:attribute"`` reference on first use."""
         if self._resolved is None:
             if isinstance(self.target, str):
                 module_name, _, attribute = self.target.partition(":")
-                obj = importlib.import_module(module_name)
-                for part in attribute.split("."):
-                    obj = getattr(obj, part)
+                try:
+                    obj = importlib.import_module(module_name)
+                    for part in attribute.split("."):
+                        obj = getattr(obj, part)
+                except (ImportError, AttributeError) as exc:
+                    raise ComponentImportError(
+                        f"{self.kind} {self.name!r}, registered by plugin {self.plugin or 'the runtime'!r} as "
+                        f"{self.target!r}, cannot be imported: {exc}. Install what that plugin needs (or reinstall it), "
+                        f"or skip the plugin with MULTISSL_DISABLE_PLUGINS={self.plugin or '<name>'}."
+                    ) from exc
                 self._resolved = obj
             else:
                 self._resolved = self.target
@@ -83,6 +92,7 @@ class Registry:
                 "to override it on purpose."
             )
         component = Component(kind, name, target, summary, tuple(modalities), self.current_plugin, dict(details or {}))
+        component.replaced = table.get(name)
         table[name] = component
         return component
 
@@ -154,9 +164,13 @@ class Registry:
         return list(self.entry("modality", modality).details.get("evaluators") or ["probe"])
 
     def remove(self, kind: str, name: str) -> None:
-        """Forget ``name`` of ``kind`` (used to undo a plugin whose registration failed halfway)."""
-        self.entry(kind, name)
-        del self._components[kind][name]
+        """Forget ``name`` of ``kind`` (used to undo a plugin whose registration failed halfway); a component
+        that replaced another gives the previous one back."""
+        component = self.entry(kind, name)
+        if component.replaced is not None:
+            self._components[kind][name] = component.replaced
+        else:
+            del self._components[kind][name]
 
     def serve(self, method: str, modality: str) -> None:
         """Declare that the registered ``method`` also works on ``modality`` (e.g. ``simclr`` on sensors)."""
