@@ -25,8 +25,9 @@ from torch.utils.data import IterableDataset, Subset
 
 from multissl.engine.checkpoint_io import AtomicCheckpointIO
 from multissl.engine.sync_batchnorm import GlobalBatchNormPlugin
-from multissl.errors import NonFiniteLossError, RecipeError, RunDirectoryError
+from multissl.errors import InvalidDataError, NonFiniteLossError, RecipeError, RunDirectoryError
 from multissl.engine.run_directory import INFO_FILE
+from multissl.modalities.base import Modality
 from multissl.recipe import Recipe
 
 log = logging.getLogger(__name__)
@@ -258,6 +259,9 @@ def fit(
     own_split = modality.validation_split(dataset, recipe.loader.val_fraction, recipe.seed)
     train_set, val_set = own_split if own_split is not None else _split(dataset, recipe.loader.val_fraction, recipe.seed)
     loader_options = recipe.loader
+    own_batching = type(modality).dataloader is not Modality.dataloader  # graphs, audio by duration: not by count
+    if not own_batching:
+        _check_sample_counts(train_set, val_set, recipe)
     batch_size = min(loader_options.batch_size, len(train_set))
     if batch_size < loader_options.batch_size:
         log.info("loader.batch_size %d exceeds the %d training samples; using %d.", loader_options.batch_size, len(train_set), batch_size)
@@ -267,8 +271,10 @@ def fit(
     )
     val_loader = None
     if val_set is not None:
+        val_batch = min(loader_options.batch_size, len(val_set))
+        # a last validation batch of one row cannot make views of other rows or batch statistics: leave it out
         val_loader = modality.dataloader(
-            val_set, batch_size=min(loader_options.batch_size, len(val_set)), shuffle=False, drop_last=False,
+            val_set, batch_size=val_batch, shuffle=False, drop_last=not own_batching and len(val_set) % val_batch == 1,
             num_workers=loader_options.num_workers, seed=recipe.seed,
         )
     method = method_cls(recipe.method_options, modality.input_spec(), recipe.optimizer, recipe.seed)
@@ -310,6 +316,26 @@ def fit(
         method.load_state_dict(best["state_dict"])
         metrics["restored_epoch"] = best["epoch"] + 1
     return method.cpu().eval(), metrics
+
+
+def _check_sample_counts(train_set, val_set, recipe: Recipe) -> None:
+    """Batches of at least two rows: contrastive views and BatchNorm need them (a one-row batch fails mid-epoch)."""
+    if len(train_set) < 2:
+        held = f" after holding out {len(val_set)} for validation (loader.val_fraction)" if val_set is not None else ""
+        raise InvalidDataError(
+            f"Only {len(train_set)} training sample(s){held}; self-supervised training needs batches of at least 2. "
+            "Pass more data" + (", or lower loader.val_fraction." if val_set is not None else ".")
+        )
+    if val_set is not None and len(val_set) < 2:
+        raise RecipeError(
+            f"loader.val_fraction={recipe.loader.val_fraction} holds out {len(val_set)} sample; a validation batch needs "
+            "at least 2. Raise loader.val_fraction, or set it to 0."
+        )
+    if not recipe.loader.drop_last and len(train_set) % min(recipe.loader.batch_size, len(train_set)) == 1:
+        log.warning(
+            "The last training batch of each epoch holds one row (%d samples, batch size %d); set loader.drop_last=true "
+            "or change loader.batch_size.", len(train_set), recipe.loader.batch_size,
+        )
 
 
 def _split(dataset, val_fraction: float, seed: int):

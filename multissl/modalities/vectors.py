@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
-from multissl._validation import check_finite_array
+from multissl._validation import check_finite_array, check_float32_range
 from multissl.errors import EmptyDataError, InvalidDataError, did_you_mean
 from multissl.modalities.base import Modality, PreprocessingState
 
@@ -84,7 +84,10 @@ class Vectors(Modality):
                     "data.label_column names a column, but the source is an array without column names. "
                     "Pass labels separately (multissl.evaluate(..., labels=array)) or use a DataFrame."
                 )
-            table = VectorTable(values.astype(np.float32), None, [f"f{i}" for i in range(values.shape[1])])
+            columns = [f"f{i}" for i in range(values.shape[1])]
+            check_finite_array(values, "vectors data")
+            check_float32_range(values, "vectors data", columns)
+            table = VectorTable(values.astype(np.float32), None, columns)
         if table.features.shape[1] == 0:
             raise EmptyDataError("vectors found no feature columns. Check data.columns and data.label_column.")
         check_finite_array(table.features, "vectors data")
@@ -98,6 +101,12 @@ class Vectors(Modality):
 
     def _from_frame(self, frame: pd.DataFrame) -> VectorTable:
         frame = frame.rename(columns=str)
+        duplicated = sorted(set(frame.columns[frame.columns.duplicated()]))
+        if duplicated:
+            raise InvalidDataError(
+                f"Columns {duplicated[:10]} appear more than once in the data. Give every column its own name "
+                "(e.g. frame.columns = [...]) before passing it."
+            )
         label_column = self.options.label_column
         labels = None
         if label_column is not None and label_column in frame.columns:
@@ -125,9 +134,19 @@ class Vectors(Modality):
                 f"Columns {non_numeric} are not numeric. The vectors modality takes numbers only: drop or encode "
                 "them, or use the tabular plugin (modality 'tabular'), which handles categorical columns."
             )
-        return VectorTable(features.to_numpy(dtype=np.float32, copy=True), labels, list(columns))
+        values = features.to_numpy(dtype=np.float64, copy=True)
+        if values.shape[1] == 0:
+            raise EmptyDataError("vectors found no feature columns. Check data.columns and data.label_column.")
+        check_finite_array(values, "vectors data")
+        check_float32_range(values, "vectors data", list(columns))
+        return VectorTable(values.astype(np.float32), labels, list(columns))
 
     def fit(self, raw: VectorTable) -> None:
+        if len(raw.features) > 1 and np.all(raw.features == raw.features[:1]):
+            raise InvalidDataError(
+                f"All {len(raw.features)} training rows are identical (every feature is constant): there is nothing "
+                "to learn and every embedding would be the same. Check that the right columns and rows were loaded."
+            )
         self.columns = list(raw.columns)
         if self.options.standardize:
             self.mean = raw.features.mean(axis=0).astype(np.float32)
@@ -187,16 +206,17 @@ def _read(source: Any) -> Any:
         if suffix in {".csv", ".parquet", ".pq", ".npy", ".npz"}:
             if not path.exists():
                 raise InvalidDataError(f"Data file {str(path)!r} does not exist.")
-            if suffix == ".csv":
-                return pd.read_csv(path)
-            if suffix in {".parquet", ".pq"}:
-                return pd.read_parquet(path)
-            if suffix == ".npy":
-                return np.load(path, allow_pickle=False)
-            with np.load(path, allow_pickle=False) as archive:
-                if len(archive.files) != 1:
-                    raise InvalidDataError(f"{path} holds arrays {archive.files}; save exactly one (N, F) array.")
-                return archive[archive.files[0]]
+            try:
+                return _read_file(path, suffix)
+            except InvalidDataError:
+                raise
+            except ImportError as exc:
+                raise InvalidDataError(f"Reading {path} needs a package that is not installed: {exc}") from exc
+            except Exception as exc:  # noqa: BLE001 - each reader has its own errors; the user needs the file name
+                raise InvalidDataError(
+                    f"Cannot read {path} as {suffix[1:]}: {type(exc).__name__}: {str(exc)[:300]}. Check that the file is "
+                    "complete and really is that format."
+                ) from exc
         from multissl.plugins import registry
 
         names = registry().names("dataset")
@@ -210,4 +230,36 @@ def _read(source: Any) -> Any:
         return np.asarray(source)
     raise InvalidDataError(
         f"vectors cannot read a {type(source).__name__}. Pass an array, a tensor, a DataFrame or a file path."
+    )
+
+
+def _read_file(path: Path, suffix: str) -> Any:
+    """A DataFrame or array from a ``.csv``, ``.parquet``, ``.npy`` or ``.npz`` file."""
+    if suffix == ".csv":
+        frame = pd.read_csv(path)
+        _check_header(frame, path)
+        return frame
+    if suffix in {".parquet", ".pq"}:
+        return pd.read_parquet(path)
+    if suffix == ".npy":
+        return np.load(path, allow_pickle=False)
+    with np.load(path, allow_pickle=False) as archive:
+        if len(archive.files) != 1:
+            raise InvalidDataError(f"{path} holds arrays {archive.files}; save exactly one (N, F) array.")
+        return archive[archive.files[0]]
+
+
+def _check_header(frame: pd.DataFrame, path: Path) -> None:
+    """Refuse a CSV whose header line looks like a row of data (pandas would drop it as column names)."""
+    names = [str(c) for c in frame.columns]
+    try:
+        numbers = [float(name) for name in names]
+    except ValueError:
+        return
+    if numbers == list(range(len(names))) or numbers == list(range(1, len(names) + 1)):
+        return  # columns named by position: a header, not data
+    raise InvalidDataError(
+        f"The first line of {path} ({', '.join(names[:6])}{', ...' if len(names) > 6 else ''}) is numbers, not column "
+        "names: the file seems to have no header, and that row would be lost. Add a header line, or read it with "
+        "pandas.read_csv(path, header=None) and pass the DataFrame."
     )
