@@ -1,4 +1,4 @@
-"""The ``multissl`` command line. ``plugins``, ``methods`` and ``recipes`` never import torch."""
+"""The ``multissl`` command line. ``plugins``, ``methods``, ``datasets`` and ``recipes`` never import torch."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from multissl.errors import MultisslError
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    args.argv = argv
     if not hasattr(args, "handler"):
         parser.print_help()
         return 2
@@ -41,13 +43,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_datasets)
 
-    p = sub.add_parser("recipes", help="example recipes shipped by the core and the plugins")
+    p = sub.add_parser("recipes", help="recipes shipped by the core and the plugins")
+    p.add_argument("--json", action="store_true", help="print a JSON list: name, modality, method, plugin, path")
     p.set_defaults(handler=_recipes)
 
     p = sub.add_parser("pretrain", help="pretrain from a recipe (a YAML path or a shipped recipe name)")
     p.add_argument("recipe")
     p.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="override recipe keys, e.g. trainer.max_epochs=5")
     p.set_defaults(handler=_pretrain)
+
+    p = sub.add_parser("bench", help="run recipes over seeds; write each metric's mean ± std next to its baseline's")
+    p.add_argument("recipes", nargs="+", metavar="RECIPE", help="shipped recipe names or YAML paths (each needs `evaluate:`)")
+    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="default: 0 1 2")
+    p.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="overrides applied to every recipe")
+    p.add_argument("-o", "--output", help="Markdown table to write (a .csv of the raw values is written beside it)")
+    p.add_argument("--keep", metavar="DIR", help="keep each run directory under DIR/<recipe>/seed<N> (default: none kept)")
+    p.set_defaults(handler=_bench)
 
     p = sub.add_parser("embed", help="embed data with a saved run")
     p.add_argument("run", help="run directory")
@@ -135,11 +146,32 @@ def _datasets(args) -> int:
 
 
 def _recipes(args) -> int:
-    from multissl.plugins import host
+    import yaml
 
-    for directory in host().recipe_dirs():
-        for path in sorted(Path(directory).glob("*.yaml")):
-            print(f"{path.stem:<28} {path}")
+    from multissl.plugins import host, registry
+
+    rows = []
+    for hook in host().manager.hook.multissl_recipe_dirs.get_hookimpls():
+        paths = sorted(p for directory in hook.function() for p in Path(directory).glob("*.yaml"))
+        for path in paths:
+            recipe = yaml.safe_load(path.read_text()) or {}
+            method = recipe.get("method")
+            method = method.get("name") if isinstance(method, dict) else method
+            modality = recipe.get("modality")
+            if method is None and modality in registry().names("modality"):
+                method = registry().default_method(modality)
+            rows.append({
+                "name": path.stem,
+                "modality": modality,
+                "method": method,
+                "plugin": hook.plugin_name,
+                "path": str(path),
+            })
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        print(f"{row['name']:<32} {row['modality'] or '?':<20} {row['method'] or '?':<16} {row['path']}")
     return 0
 
 
@@ -157,6 +189,22 @@ def _pretrain(args) -> int:
         from multissl.eval.probe_report import format_report
 
         print(format_report(run.metrics["evaluation"]))
+    return 0
+
+
+def _bench(args) -> int:
+    import shlex
+
+    from multissl.bench import markdown_table, run_bench, write_results
+
+    if args.output is not None and Path(args.output).suffix != ".md":
+        raise MultisslError(f"--output {args.output} must end in .md (a .csv of the raw values is written beside it).")
+    runs = run_bench(args.recipes, args.seeds, args.set, keep=args.keep, progress=lambda line: print(line, flush=True))
+    command = "multissl " + shlex.join(args.argv)
+    print("\n" + markdown_table(runs, command))
+    if args.output is not None:
+        markdown, table = write_results(runs, command, args.output)
+        print(f"Wrote {markdown} and {table}")
     return 0
 
 

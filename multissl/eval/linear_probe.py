@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegressionCV, RidgeCV
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV, RidgeCV
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -24,7 +24,8 @@ def linear_probe(
     """Fit on the training split, score on the test split (the standard SSL linear evaluation).
 
     Classification: standardised features, L2 logistic regression (lbfgs) with C picked by stratified
-    k-fold cross-validation of the log-loss on the training split only; returns ``accuracy``, ``macro_f1``.
+    k-fold cross-validation of the log-loss on the training split only (C = 1 when a class has a single
+    training sample, which no fold split can hold out); returns ``accuracy``, ``macro_f1``.
     Regression: standardised features, ridge with α picked by leave-one-out; returns ``rmse``, ``mae``, ``r2``.
     ``task`` is ``"auto"`` (inferred from the training labels), ``"classification"`` or ``"regression"``.
     """
@@ -33,8 +34,15 @@ def linear_probe(
         model = make_pipeline(StandardScaler(), RidgeCV(alphas=RIDGE_ALPHAS)).fit(data.train_x, data.train_y)
         return regression_metrics(data.test_y, model.predict(data.test_x))
     _, class_counts = np.unique(data.train_y, return_counts=True)
-    folds = StratifiedKFold(n_splits=int(np.clip(class_counts.min(), 2, 5)), shuffle=True, random_state=seed)
-    classifier = LogisticRegressionCV(
+    model = make_pipeline(StandardScaler(), _classifier(int(class_counts.min()), seed)).fit(data.train_x, data.train_y)
+    return classification_metrics(data.test_y, model.predict(data.test_x))
+
+
+def _classifier(smallest_class: int, seed: int) -> LogisticRegression | LogisticRegressionCV:
+    if smallest_class < 2:
+        return LogisticRegression(C=1.0, solver="lbfgs", max_iter=1000)
+    folds = StratifiedKFold(n_splits=min(smallest_class, 5), shuffle=True, random_state=seed)
+    return LogisticRegressionCV(
         Cs=INVERSE_REGULARISATIONS,
         cv=folds,
         l1_ratios=(0.0,),
@@ -43,5 +51,3 @@ def linear_probe(
         max_iter=1000,
         use_legacy_attributes=False,
     )
-    model = make_pipeline(StandardScaler(), classifier).fit(data.train_x, data.train_y)
-    return classification_metrics(data.test_y, model.predict(data.test_x))

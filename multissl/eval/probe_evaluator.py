@@ -10,7 +10,7 @@ import numpy as np
 
 from multissl.errors import InvalidDataError, RecipeError
 from multissl.eval.evaluator import BASELINE_KEY, Evaluator
-from multissl.eval.probe_report import EVALUATORS, probe_report
+from multissl.eval.probe_report import EVALUATORS, check_label_fractions, probe_report
 
 
 @dataclasses.dataclass
@@ -24,6 +24,10 @@ class ProbeOptions:
     """Share of the samples held out for testing (one seeded, stratified split serves every probe)."""
     probes: list[Literal["linear_probe", "knn_probe", "rankme"]] = dataclasses.field(default_factory=lambda: list(EVALUATORS))
     """Which probes to run."""
+    label_fractions: list[float] = dataclasses.field(default_factory=lambda: [1.0])
+    """Fractions of the training split's labels the linear probe is trained on (seeded, stratified, at least one
+    sample per class; e.g. ``[0.01, 0.1, 1.0]``), each scored on the whole test split: ``linear_probe@1%/accuracy``;
+    1.0 keeps the plain ``linear_probe/...`` keys."""
 
 
 class Probe(Evaluator):
@@ -35,6 +39,7 @@ class Probe(Evaluator):
     def check(self, modality: Any) -> None:
         if not 0.0 < self.options.test_fraction < 1.0:
             raise RecipeError(f"evaluate.test_fraction must lie strictly between 0 and 1, got {self.options.test_fraction}.")
+        check_label_fractions(self.options.label_fractions)
         if isinstance(self.options.labels, str) and not _reads_label_column(modality):
             raise RecipeError(
                 f"evaluate.labels={self.options.labels!r} names a label column, but modality {modality.name!r} reads no "
@@ -65,6 +70,7 @@ class Probe(Evaluator):
             test_fraction=self.options.test_fraction,
             seed=self.seed,
             evaluators=tuple(self.options.probes),
+            label_fractions=tuple(self.options.label_fractions),
         )
         return report if raw_features is None else {**report, BASELINE_KEY: "raw features"}
 

@@ -1,4 +1,5 @@
-"""One seeded train/test split, the probes on the embeddings and on the raw features, and a text table of them."""
+"""One seeded train/test split, the probes on the embeddings and on the raw features (the linear probe also on
+seeded label fractions of the training split), and a text table of them."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def probe_report(
     test_fraction: float = 0.2,
     seed: int = 0,
     evaluators: Sequence[str] = EVALUATORS,
+    label_fractions: Sequence[float] = (1.0,),
 ) -> dict[str, Any]:
     """Probe ``embeddings`` against ``labels`` and, when ``raw_features`` is given, the raw features alike.
 
@@ -45,6 +47,7 @@ def probe_report(
         raise RecipeError(f"Unknown probe(s) {unknown}.{hints} Probes: {', '.join(EVALUATORS)}.")
     if not 0.0 < test_fraction < 1.0:
         raise RecipeError(f"test_fraction must lie strictly between 0 and 1, got {test_fraction}.")
+    check_label_fractions(label_fractions)
     feature_sets = {"": as_embeddings(embeddings, "embeddings")}
     if raw_features is not None:
         feature_sets[BASELINE_PREFIX] = as_embeddings(raw_features, "raw_features")
@@ -62,14 +65,48 @@ def probe_report(
             if name == "rankme":
                 report[f"{prefix}rankme"] = rankme(features)
                 continue
-            splits = (features[train], label_values[train], features[test], label_values[test])
-            if name == "linear_probe":
-                metrics = linear_probe(*splits, task=task, seed=seed)
-            else:
+            if name == "knn_probe":
+                splits = (features[train], label_values[train], features[test], label_values[test])
                 metrics = knn_probe(*splits, task=task, standardize=prefix == BASELINE_PREFIX)
-            report.update({f"{prefix}{name}/{metric}": value for metric, value in metrics.items()})
+                report.update({f"{prefix}{name}/{metric}": value for metric, value in metrics.items()})
+                continue
+            for fraction in label_fractions:
+                labelled = train if fraction == 1.0 else train[label_subset(label_values[train], task, fraction, seed)]
+                splits = (features[labelled], label_values[labelled], features[test], label_values[test])
+                metrics = linear_probe(*splits, task=task, seed=seed)
+                probe = name if fraction == 1.0 else f"{name}@{fraction_name(fraction)}"
+                report.update({f"{prefix}{probe}/{metric}": value for metric, value in metrics.items()})
     report.update(n_train=len(train), n_test=len(test), task=task)
     return report
+
+
+def check_label_fractions(fractions: Sequence[float]) -> None:
+    """Each label fraction must be a number in (0, 1]."""
+    if isinstance(fractions, str) or not isinstance(fractions, Sequence) or not fractions:
+        raise RecipeError(f"label_fractions must be a non-empty list of numbers in (0, 1], got {fractions!r}.")
+    bad = [f for f in fractions if isinstance(f, bool) or not isinstance(f, int | float) or not 0.0 < f <= 1.0]
+    if bad:
+        raise RecipeError(f"label_fractions must lie in (0, 1] (1.0 is every training label), got {bad}.")
+
+
+def fraction_name(fraction: float) -> str:
+    """``0.01`` -> ``"1%"``, ``0.005`` -> ``"0.5%"``: the suffix of a probe trained on that label fraction."""
+    return f"{round(fraction * 100, 6):g}%"
+
+
+def label_subset(labels: np.ndarray, task: str, fraction: float, seed: int) -> np.ndarray:
+    """Positions of a seeded ``fraction`` of ``labels``: for classification round(fraction x count) samples of
+    each class, at least one (class-balanced like SimCLR's 1 % / 10 % ImageNet subsets); for regression
+    round(fraction x N) samples, at least two."""
+    rng = np.random.default_rng(seed)
+    if task != "classification":
+        size = min(len(labels), max(2, round(fraction * len(labels))))
+        return np.sort(rng.choice(len(labels), size=size, replace=False))
+    chosen = []
+    for cls in pd.unique(labels):
+        members = np.flatnonzero(labels == cls)
+        chosen.append(rng.choice(members, size=max(1, round(fraction * len(members))), replace=False))
+    return np.sort(np.concatenate(chosen))
 
 
 def format_report(report: dict[str, Any]) -> str:
