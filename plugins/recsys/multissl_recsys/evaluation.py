@@ -1,4 +1,5 @@
-"""Full-ranking evaluation of a trained recommender, overall and on the long-tail items, and top-K serving.
+"""Full-ranking evaluation of a trained recommender, overall and on the long-tail items; the most-popular ranking;
+top-K serving.
 
 Metrics come from the core's :func:`multissl.eval.ranking.full_ranking_metrics`: every item is ranked
 for every test user, the user's training items are excluded, users are scored in chunks (memory
@@ -42,30 +43,48 @@ def embeddings_of(modality, method) -> tuple[torch.Tensor, torch.Tensor]:
     return users.float(), items.float()
 
 
+def most_popular_embeddings(modality) -> tuple[torch.Tensor, torch.Tensor]:
+    """(U, 1) ones and (I, 1) training interactions per item: every user's ranking is the items by popularity."""
+    popularity = torch.as_tensor(modality.item_popularity(), dtype=torch.float64)[:, None]
+    return torch.ones(len(modality.user_ids), 1, dtype=torch.float64), popularity
+
+
+def ranking_metrics(
+    modality, users: torch.Tensor, items: torch.Tensor, held_out: sp.csr_array, *, ks: Sequence[int] = (10, 20),
+    long_tail: bool = True, head_fraction: float = 0.2, chunk_size: int = 2048, max_users: int | None = None, seed: int = 0,
+) -> dict[str, float]:
+    """Recall@K and NDCG@K of (U, D) ``users`` and (I, D) ``items`` on the (U, I) ``held_out`` matrix over all items,
+    the run's training items excluded; with ``long_tail`` the same as ``tail/...`` on the long-tail items.
+
+    ``max_users`` evaluates a seeded uniform sample of that many held-out users (every item is still ranked).
+    """
+    if max_users is not None:
+        tested = np.flatnonzero(np.diff(held_out.indptr) > 0)
+        if len(tested) > max_users:
+            keep = np.zeros(held_out.shape[0], dtype=np.float32)
+            keep[np.random.default_rng(seed).choice(tested, size=max_users, replace=False)] = 1.0
+            held_out = (sp.diags_array(keep) @ held_out).tocsr()
+            held_out.eliminate_zeros()
+    train = modality.matrix()
+    metrics = full_ranking_metrics(users, items, train, held_out, ks=ks, chunk_size=chunk_size)
+    if long_tail:
+        tail = long_tail_mask(modality.item_popularity(), head_fraction)
+        metrics |= {f"tail/{k}": v for k, v in full_ranking_metrics(users, items, train, held_out, ks=ks, chunk_size=chunk_size, item_mask=tail).items()}
+    return metrics
+
+
 def ranking_report(
     modality, method, tables: InteractionTables, *, ks: Sequence[int] = (10, 20), head_fraction: float = 0.2,
     chunk_size: int = 2048, max_users: int | None = None, seed: int = 0,
 ) -> dict[str, float]:
-    """Recall@K and NDCG@K on ``tables.test`` over all items, and ``tail/...`` on the long-tail items.
-
-    ``max_users`` evaluates a seeded uniform sample of that many test users (every item is still ranked).
-    """
+    """:func:`ranking_metrics` of a trained method on ``tables.test``, overall and on the long tail."""
     if tables.test is None:
         raise InvalidDataError("The interactions have no test split: load them with data.split=random or leave_last_out, or pass train and test.")
     users, items = embeddings_of(modality, method)
-    train, test = modality.matrix(), modality.matrix(tables.test)
-    if max_users is not None:
-        tested = np.flatnonzero(np.diff(test.indptr) > 0)
-        if len(tested) > max_users:
-            keep = np.zeros(test.shape[0], dtype=np.float32)
-            keep[np.random.default_rng(seed).choice(tested, size=max_users, replace=False)] = 1.0
-            test = (sp.diags_array(keep) @ test).tocsr()
-            test.eliminate_zeros()
-    overall = full_ranking_metrics(users, items, train, test, ks=ks, chunk_size=chunk_size)
-    tail = full_ranking_metrics(
-        users, items, train, test, ks=ks, chunk_size=chunk_size, item_mask=long_tail_mask(modality.item_popularity(), head_fraction)
+    return ranking_metrics(
+        modality, users, items, modality.matrix(tables.test), ks=ks, head_fraction=head_fraction, chunk_size=chunk_size,
+        max_users=max_users, seed=seed,
     )
-    return {**overall, **{f"tail/{k}": v for k, v in tail.items()}}
 
 
 def recommend(run, users: Sequence[Any], k: int = 10) -> pd.DataFrame:

@@ -47,6 +47,12 @@ class ContrastiveLightGCN(LightGCN):
         if config.negatives not in ("all", "batch"):
             raise RecipeError(f"{type(self).__name__.lower()} negatives must be 'all' or 'batch', got {config.negatives!r}.")
 
+    @classmethod
+    def without_ssl(cls, options: dict[str, Any]) -> tuple[str, dict[str, Any], str] | None:
+        """The baseline without SSL: LightGCN with these options' embedding size, layers, L2 and initialisation."""
+        shared = {f.name for f in dataclasses.fields(LightGCNConfig)}
+        return "lightgcn", {k: v for k, v in options.items() if k in shared}, "LightGCN without SSL"
+
     def contrast_views(
         self, first: tuple[torch.Tensor, torch.Tensor], second: tuple[torch.Tensor, torch.Tensor], batch: dict[str, torch.Tensor]
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:

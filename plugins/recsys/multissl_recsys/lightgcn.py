@@ -23,6 +23,7 @@ from torch_geometric.nn.models import LightGCN as PygLightGCN
 from multissl.errors import RecipeError
 from multissl.methods.base import Method
 from multissl_recsys.adjacency import SymmetricLGConv, normalized_adjacency
+from multissl_recsys.modality import mark_unknown
 from multissl_recsys.negatives import interaction_keys, sample_negatives
 
 
@@ -107,4 +108,9 @@ class LightGCN(Method):
 
     def embed(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         user_emb, item_emb = self.user_item_embeddings(batch)
-        return torch.cat([user_emb[batch["user"]], item_emb[batch["item"]]], dim=1)
+        return mark_unknown(batch, torch.cat([user_emb[batch["user"]], item_emb[batch["item"]]], dim=1))
+
+    @classmethod
+    def without_ssl(cls, options: dict[str, Any]) -> tuple[str, dict[str, Any], str] | None:
+        """The method, options and name of the baseline without SSL: none, LightGCN has no SSL term."""
+        return None

@@ -14,7 +14,9 @@ batch, never copied): ``graph_user``/``graph_item`` (E,), ``item_features/<name>
 
 Bad input: repeated (user, item) pairs are merged into one (the latest) with a warning, or refused
 with ``duplicates=error``; users with a single interaction stay in training and are counted; ids
-unseen in training raise an error naming them, or are skipped with a warning (``unknown_ids=skip``).
+unseen in training raise an error naming them, or, with ``unknown_ids=skip``, are kept and marked with
+a warning: ``embed`` gives those rows NaN (one row per input, always), the ``ranking`` evaluator leaves
+them out and counts them (``n_skipped``).
 """
 
 from __future__ import annotations
@@ -65,18 +67,26 @@ class InteractionsOptions:
     split_seed: int = 0
     duplicates: Literal["merge", "error"] = "merge"
     unknown_ids: Literal["error", "skip"] = "error"
-    """Interactions of users or items the run was not fitted on: an error, or skipped with a warning."""
+    """Interactions of users or items the run was not fitted on: an error, or kept and marked with a warning (their
+    embeddings are NaN rows; ranking leaves them out and counts them)."""
     multi_value_separator: str = "|"
     numeric_bins: int = 10
     max_values: int = 32
 
 
 class InteractionDataset(Dataset):
-    """Training interactions as index pairs; ``__getitems__`` fetches a whole batch at once (no per-row Python)."""
+    """Interactions as index pairs; ``__getitems__`` fetches a whole batch at once (no per-row Python).
+
+    An index of -1 marks an id the run was not fitted on (``unknown_ids=skip``): such a row is served as index 0
+    with ``known`` False in its batch, and :func:`mark_unknown` turns its embedding into NaN.
+    """
 
     def __init__(self, users: np.ndarray, items: np.ndarray) -> None:
-        self.users = torch.as_tensor(users, dtype=torch.long)
-        self.items = torch.as_tensor(items, dtype=torch.long)
+        users = torch.as_tensor(users, dtype=torch.long)
+        items = torch.as_tensor(items, dtype=torch.long)
+        self.known = (users >= 0) & (items >= 0)
+        self.marks_unknown = not bool(self.known.all())
+        self.users, self.items = users.clamp_min(0), items.clamp_min(0)
 
     def __len__(self) -> int:
         return len(self.users)
@@ -86,7 +96,15 @@ class InteractionDataset(Dataset):
 
     def __getitems__(self, indices: list[int]) -> dict[str, torch.Tensor]:
         index = torch.as_tensor(indices, dtype=torch.long)
-        return {"user": self.users[index], "item": self.items[index]}
+        batch = {"user": self.users[index], "item": self.items[index]}
+        return {**batch, "known": self.known[index]} if self.marks_unknown else batch
+
+
+def mark_unknown(batch: dict[str, torch.Tensor], embeddings: torch.Tensor) -> torch.Tensor:
+    """``embeddings`` (B, D) with NaN in the rows whose user or item the run does not know (``batch["known"]``)."""
+    if "known" not in batch:
+        return embeddings
+    return embeddings.masked_fill(~batch["known"][:, None], float("nan"))
 
 
 class Interactions(Modality):
@@ -180,7 +198,8 @@ class Interactions(Modality):
         return frame
 
     def _known(self, frame: pd.DataFrame, what: str) -> pd.DataFrame:
-        """Rows whose user and item the run knows; the others raise or are skipped (``unknown_ids``)."""
+        """``frame`` when the run knows every user and item; otherwise an error, or the same rows with a warning
+        (``unknown_ids=skip``: :meth:`indices` gives -1 for the ids it does not know)."""
         known = frame[USER].isin(self._user_index) & frame[ITEM].isin(self._item_index)
         if known.all():
             return frame
@@ -194,8 +213,11 @@ class Interactions(Modality):
                 f"{message} ID-based models have no vector for them; set data.unknown_ids=skip to leave them out, and "
                 "use multissl_recsys.recommend, which serves unknown users the most popular items."
             )
-        warnings.warn(f"{message} They are skipped (data.unknown_ids=skip).", stacklevel=3)
-        return frame[known].reset_index(drop=True)
+        warnings.warn(
+            f"{message} They are kept in place (data.unknown_ids=skip): embed gives them NaN rows, ranking leaves them out.",
+            stacklevel=3,
+        )
+        return frame
 
     # -- fit and state ---------------------------------------------------------------------------
     def fit(self, raw: InteractionTables) -> None:
@@ -221,7 +243,7 @@ class Interactions(Modality):
         self._context = None
 
     def indices(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """(user, item) index arrays of a loaded interactions frame."""
+        """(user, item) index arrays of a loaded interactions frame; -1 for ids the modality was not fitted on."""
         return (
             self._user_index.get_indexer(frame[USER]).astype(np.int64),
             self._item_index.get_indexer(frame[ITEM]).astype(np.int64),
@@ -232,8 +254,11 @@ class Interactions(Modality):
         return self._user_index.get_indexer([str(i) for i in ids])
 
     def matrix(self, frame: pd.DataFrame | None = None) -> sp.csr_array:
-        """The (users × items) 0/1 matrix of ``frame``'s interactions (the training ones when ``None``)."""
+        """The (users × items) 0/1 matrix of ``frame``'s interactions (the training ones when ``None``); rows naming an
+        id the modality was not fitted on (kept by ``unknown_ids=skip``) have no place in it and are left out."""
         users, items = (self.train_user, self.train_item) if frame is None else self.indices(frame)
+        known = (users >= 0) & (items >= 0)
+        users, items = users[known], items[known]
         data = np.ones(len(users), dtype=np.float32)
         matrix = sp.csr_array((data, (users, items)), shape=(len(self.user_ids), len(self.item_ids)))
         matrix.sum_duplicates()
@@ -285,7 +310,7 @@ class Interactions(Modality):
         return self._context
 
     def collate(self, items: Any) -> dict[str, torch.Tensor]:
-        batch = items if isinstance(items, dict) else {k: torch.cat([item[k] for item in items]) for k in ("user", "item")}
+        batch = items if isinstance(items, dict) else {k: torch.cat([item[k] for item in items]) for k in items[0]}
         return {**batch, **self.context()}
 
     def input_spec(self) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 An interactions table has one row per (user, item) event, with optional ``rating`` and
 ``timestamp`` columns; item and user feature tables have one row per item (user) and one column
-per feature. Ids are compared as strings, so ``1`` and ``"1"`` are the same user.
+per feature. Ids are compared as strings, so ``1`` and ``"1"`` are the same user; integer ids that
+arrive as floats (a column pandas widened to float) are read as integers, so ``1.0`` is user ``"1"``
+too, and a fractional id is an error.
 """
 
 from __future__ import annotations
@@ -75,11 +77,11 @@ def normalise_interactions(
     if null_ids.any():
         raise InvalidDataError(f"{what} has {int(null_ids.sum())} rows with a missing user or item id; drop or fill them first.")
     for column in (USER, ITEM):
-        out[column] = out[column].astype(str)
+        out[column] = id_strings(out[column], f"{what} column {column!r}")
     for column in (RATING, TIMESTAMP):
         if column in out and not pd.api.types.is_numeric_dtype(out[column]):
             if column == TIMESTAMP:
-                out[column] = pd.to_datetime(out[column]).astype("int64")
+                out[column] = _timestamps(out[column], what)
             else:
                 raise InvalidDataError(f"{what}: the rating column must be numeric, got {out[column].dtype}.")
         if column in out and out[column].isna().any():
@@ -97,7 +99,9 @@ def normalise_features(frame: pd.DataFrame, what: str, id_column: str) -> pd.Dat
             "Pass a table with an id column and at least one feature column, or leave it out."
         )
     out = frame.copy()
-    out[id_column] = out[id_column].astype(str)
+    if out[id_column].isna().any():
+        raise InvalidDataError(f"{what} has {int(out[id_column].isna().sum())} rows without an id; drop or fill them first.")
+    out[id_column] = id_strings(out[id_column], f"{what} column {id_column!r}")
     duplicated = out[id_column].duplicated()
     if duplicated.any():
         raise InvalidDataError(
@@ -105,3 +109,35 @@ def normalise_features(frame: pd.DataFrame, what: str, id_column: str) -> pd.Dat
             "give one row per id, with multi-valued features joined by the separator (e.g. 'Action|Comedy')."
         )
     return out.set_index(id_column)
+
+
+def id_strings(ids: pd.Series, what: str) -> pd.Series:
+    """Ids as strings; float ids holding whole numbers become integers first (``1.0`` -> ``"1"``)."""
+    if pd.api.types.is_bool_dtype(ids):
+        raise InvalidDataError(f"{what} holds booleans; ids must be integers or strings.")
+    if pd.api.types.is_float_dtype(ids):
+        fractional = ids[ids != ids.round()]
+        if len(fractional):
+            raise InvalidDataError(
+                f"{what} holds {len(fractional)} fractional ids (first: {fractional.iloc[0]!r}); ids must be integers or strings."
+            )
+        ids = ids.astype("int64")
+    return ids.astype(str)
+
+
+def _timestamps(values: pd.Series, what: str) -> pd.Series:
+    """Text or datetime timestamps as int64 ticks since the epoch (only their order is used); an unparsable value is
+    an error naming it."""
+    if values.isna().any():
+        raise InvalidDataError(f"{what}: {int(values.isna().sum())} timestamp values are missing; fill or drop them.")
+    try:
+        parsed = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InvalidDataError(f"{what}: the timestamp column cannot be read as dates ({exc}); pass numbers or ISO dates.") from exc
+    bad = parsed.isna()
+    if bad.any():
+        raise InvalidDataError(
+            f"{what}: {int(bad.sum())} timestamps are not dates (first: {values[bad].iloc[0]!r}); pass numbers (e.g. Unix "
+            "seconds) or dates pandas reads (ISO 8601), or fix those rows."
+        )
+    return parsed.astype("int64")

@@ -28,6 +28,7 @@ from multissl_recsys.feature_masking import (
     value_dropout,
 )
 from multissl_recsys.features import PAD
+from multissl_recsys.modality import mark_unknown
 
 
 @dataclasses.dataclass
@@ -151,4 +152,12 @@ class TwoTowerSSL(Method):
     def embed(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         users = nn.functional.normalize(self.user_vectors(batch, batch["user"]), dim=-1)
         items = nn.functional.normalize(self.item_vectors(batch, batch["item"]), dim=-1)
-        return torch.cat([users, items], dim=1)
+        return mark_unknown(batch, torch.cat([users, items], dim=1))
+
+    @classmethod
+    def without_ssl(cls, options: dict[str, Any]) -> tuple[str, dict[str, Any], str] | None:
+        """The baseline without SSL: the same towers trained on the batch softmax alone (``ssl: none``); none when the
+        run has no SSL term."""
+        if options.get("ssl", TwoTowerConfig.ssl) == "none":
+            return None
+        return "two_tower_ssl", {**options, "ssl": "none"}, "two towers without SSL (ssl: none)"
