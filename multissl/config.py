@@ -54,7 +54,9 @@ def check_type(value: Any, expected: Any, where: str) -> Any:
     if origin in (Union, types.UnionType):
         if value is None and type(None) in args:
             return None
-        for option in (a for a in args if a is not type(None)):
+        options = [a for a in args if a is not type(None)]
+        # the value's own type first: ``1.0`` for ``int | float`` stays the fraction 1.0, not the count 1
+        for option in sorted(options, key=lambda a: type(value) is not a):
             try:
                 return check_type(value, option, where)
             except RecipeError:
