@@ -1,8 +1,11 @@
 """The ``graph`` modality: one attributed graph, trained full-batch.
 
-Accepts a torch_geometric ``Data`` (``x``, ``edge_index``, optional ``y`` with -1 for unknown and
-``train_mask``) or a tuple ``(edges, features)`` / ``(edges, features, labels)`` with ``edges`` an
-(E, 2) array or DataFrame of node ids and ``features`` an (N, F) array or DataFrame.
+Accepts a torch_geometric ``Data`` (``x``, ``edge_index``, optional ``y`` with -1 for unknown,
+``train_mask``, ``val_mask``, ``test_mask``), a tuple ``(edges, features)`` / ``(edges, features, labels)`` with
+``edges`` an (E, 2) array or DataFrame of node ids and ``features`` an (N, F) array or DataFrame, a folder in PyG's
+Planetoid raw layout (its public split kept) or with ``edges.csv`` + ``features.csv`` [+ ``labels.csv``], or a dict
+``{"edges", "features"[, "labels"]}`` of those CSV paths or DataFrames (:mod:`multissl_graph.readers`). Labels
+are integer classes; a graph needs at least one edge between two distinct nodes.
 
 Preprocessing, as in GCN (Kipf & Welling 2017, the Planetoid preprocessing): features are
 row-normalised, ``x_i <- x_i / sum_j x_ij`` (all-zero rows stay zero); edges are made undirected,
@@ -20,6 +23,7 @@ shared, for targets computed once); only seed nodes are training nodes, and ther
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -78,13 +82,20 @@ class Graph(Modality):
     def load(self, source: Any):
         from torch_geometric.data import Data
 
+        from multissl_graph.readers import read_edge_list, read_graph_folder
+
         if isinstance(source, Data):
             graph = source
         elif isinstance(source, tuple) and len(source) in (2, 3):
-            graph = _from_tables(*source)
+            graph = graph_from_tables(*source)
+        elif isinstance(source, str | Path):
+            graph = read_graph_folder(source)
+        elif isinstance(source, dict):
+            graph = read_edge_list(source)
         else:
             raise InvalidDataError(
-                f"graph expects a torch_geometric Data or a tuple (edges, features[, labels]); got {type(source).__name__}."
+                "graph expects a torch_geometric Data, a tuple (edges, features[, labels]), a folder (Planetoid raw "
+                f"layout, or edges.csv + features.csv) or a dict {{'edges', 'features', 'labels'}}; got {type(source).__name__}."
             )
         return _validated(graph, self.num_features if self.fitted else None)
 
@@ -187,7 +198,8 @@ def _neighbor_loader(graph, num_neighbors, batch_size, shuffle, drop_last, num_w
     )
 
 
-def _from_tables(edges: Any, features: Any, labels: Any = None):
+def graph_from_tables(edges: Any, features: Any, labels: Any = None):
+    """A ``Data`` from an (E, 2) edge table, an (N, F) feature table and optional labels (-1 for unknown)."""
     from torch_geometric.data import Data
 
     edges = np.asarray(edges.to_numpy() if isinstance(edges, pd.DataFrame) else edges)
@@ -197,11 +209,36 @@ def _from_tables(edges: Any, features: Any, labels: Any = None):
         raise InvalidDataError(f"edges must be an (E, 2) array of integer node ids; got shape {edges.shape}, dtype {edges.dtype}.")
     if features is None:
         raise InvalidDataError("graph needs a node-feature table; use an identity matrix np.eye(N) for featureless graphs.")
-    features = np.asarray(features.to_numpy() if isinstance(features, pd.DataFrame) else features, dtype=np.float32)
+    try:
+        features = np.asarray(features.to_numpy() if isinstance(features, pd.DataFrame) else features, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise InvalidDataError(f"Node features must all be numeric ({exc}); encode text or categories as numbers first.") from exc
+    if features.ndim != 2:
+        raise InvalidDataError(f"Node features must be an (N, F) table; got shape {features.shape}.")
     data = Data(x=torch.from_numpy(features.copy()), edge_index=torch.from_numpy(edges.T.astype(np.int64)))
     if labels is not None:
-        data.y = torch.as_tensor(np.asarray(labels), dtype=torch.long)
+        data.y = torch.from_numpy(_class_ids(np.asarray(labels)))
     return data
+
+
+def _class_ids(labels: np.ndarray) -> np.ndarray:
+    """Integer class ids from ``labels``; float labels are accepted only when they are whole numbers."""
+    if labels.ndim != 1:
+        raise InvalidDataError(f"Node labels must be one class id per node (1-D); got shape {labels.shape}.")
+    if np.issubdtype(labels.dtype, np.integer) or labels.dtype == bool:
+        return labels.astype(np.int64)
+    if not np.issubdtype(labels.dtype, np.floating):
+        raise InvalidDataError(f"Node labels must be integer class ids (-1 for unknown); got dtype {labels.dtype}. Map names to ids first.")
+    if not np.isfinite(labels).all():
+        raise InvalidDataError("Node labels hold NaN or infinite values; mark unknown labels with -1.")
+    fractional = labels != np.round(labels)
+    if fractional.any():
+        raise InvalidDataError(
+            f"{int(fractional.sum())} node labels are not whole numbers (e.g. {labels[fractional][:3].tolist()}); graph labels are "
+            "class ids, and truncating them would merge classes. Give integer classes (-1 for unknown), or bin a "
+            "continuous target into classes first."
+        )
+    return labels.astype(np.int64)
 
 
 def _validated(graph, num_features: int | None):
@@ -220,19 +257,34 @@ def _validated(graph, num_features: int | None):
             f"edge_index holds node ids from {int(edge_index.min())} to {int(edge_index.max())}, "
             f"but there are {n} nodes (ids 0..{n - 1})."
         )
+    if n == 1:
+        raise EmptyDataError("The graph has one node; graph methods learn from edges between distinct nodes.")
+    if not (edge_index[0] != edge_index[1]).any():
+        raise EmptyDataError(
+            f"All {edge_index.shape[1]} edges are self-loops, which are removed in preprocessing, leaving no structure; "
+            "give edges between distinct nodes."
+        )
     y = getattr(graph, "y", None)
     if y is not None and y.shape[0] != n:
         raise InvalidDataError(f"labels have {y.shape[0]} entries for {n} nodes; use -1 for unlabelled nodes.")
-    for name in ("train_mask", "val_mask"):
+    if y is not None and (y.is_floating_point() or y.ndim != 1):
+        graph = graph.clone()
+        graph.y = torch.from_numpy(_class_ids(y.numpy()))
+        y = graph.y
+    if y is not None and (y < -1).any():
+        raise InvalidDataError(f"Node labels must be class ids >= 0, or -1 for unknown; found {int(y.min())}.")
+    for name in ("train_mask", "val_mask", "test_mask"):
         mask = getattr(graph, name, None)
         if mask is not None and (mask.shape != (n,) or mask.dtype != torch.bool):
             raise InvalidDataError(f"data.{name} must be a boolean tensor of shape ({n},); got {mask.dtype} of shape {tuple(mask.shape)}.")
-    both = getattr(graph, "train_mask", None) is not None and getattr(graph, "val_mask", None) is not None
-    if both and (graph.train_mask & graph.val_mask).any():
-        raise InvalidDataError(
-            f"{int((graph.train_mask & graph.val_mask).sum())} nodes are in both data.train_mask and data.val_mask; "
-            "validation nodes must be held out of training."
-        )
+    train_mask = getattr(graph, "train_mask", None)
+    for held_out in ("val_mask", "test_mask"):
+        mask = getattr(graph, held_out, None)
+        if train_mask is not None and mask is not None and (train_mask & mask).any():
+            raise InvalidDataError(
+                f"{int((train_mask & mask).sum())} nodes are in both data.train_mask and data.{held_out}; "
+                "held-out nodes must be kept out of training."
+            )
     if num_features is not None and graph.x.shape[1] != num_features:
         raise InvalidDataError(f"The graph has {graph.x.shape[1]} features per node; the run was trained on {num_features}.")
     return graph

@@ -1,5 +1,6 @@
-"""Entry point of multissl-graph: modality ``graph``, encoders ``gcn``/``gat``/``graphsage``, method
-``selftask`` and each finished SelfTask task under its own name.
+"""Entry point of multissl-graph: modalities ``graph`` and ``temporal_relations``, encoders ``gcn``/``gat``/``graphsage``,
+methods ``selftask`` (each SelfTask task also under its own name) and ``seenet``, evaluators ``node_classification``
+and ``relation_ranking``, datasets ``cora`` and ``tokyo``.
 
 Keep this module light: components are registered as lazy ``"module:attribute"`` strings so that
 ``multissl plugins`` never imports torch.
@@ -13,7 +14,12 @@ from multissl import hookimpl
 @hookimpl
 def multissl_register(registry) -> None:
     """Components of multissl-graph."""
-    registry.add_modality("graph", "multissl_graph.modality:Graph", summary="one attributed graph (PyG Data or edge list + features), full batch or neighbour mini-batches")
+    # default method: PairwiseDistance, the label-free task with the best Cora accuracy jointly trained
+    # (docs/methods/selftask.md) and the one the paper finds most helpful among structure tasks
+    registry.add_modality(
+        "graph", "multissl_graph.modality:Graph", default_method="pairwise_distance", evaluators=["node_classification"],
+        summary="one attributed graph (PyG Data, Planetoid folder, edge-list CSV), full batch or neighbour mini-batches",
+    )
     registry.add_encoder("gcn", "multissl_graph.encoders:GCNEncoder", summary="graph convolution network (Kipf & Welling)")
     registry.add_encoder("gat", "multissl_graph.encoders:GATEncoder", summary="graph attention network, one head")
     registry.add_encoder("graphsage", "multissl_graph.encoders:SAGEEncoder", summary="GraphSAGE, mean aggregator")
@@ -29,13 +35,34 @@ def multissl_register(registry) -> None:
         ("context_label", "ContextLabelSelfTask", "SelfTask, 2-hop context label distribution, LP/ICA/ensemble fillers, label correction (joint only)"),
     ]:
         registry.add_method(name, f"multissl_graph.selftask:{cls}", modalities=["graph"], summary=summary)
-    # --- SEENet (issue 8): multi-temporal relation inference between locations ---
+    registry.add_evaluator(
+        "node_classification", "multissl_graph.node_classification:NodeClassification", modalities=["graph"],
+        summary="test accuracy on the graph's own split (the run's classifier, else a probe), vs a GCN without SSL",
+    )
+    # a dataset folder is the source itself: the modality reads it with the recipe's data options
+    registry.add_dataset("cora", "pathlib:Path", modality="graph", path="graph/Cora",
+                         summary="Cora citation graph, 2,708 papers, 7 classes, Planetoid public split (140 / 500 / 1,000)")
+
     registry.add_modality(
         "temporal_relations", "multissl_graph.seenet.modality:TemporalRelationsModality",
+        default_method="seenet", evaluators=["relation_ranking"],
         summary="locations with coordinates, typed relations per time slot, train/valid/test triples (SEENet/Tokyo format or CSV)",
     )
     registry.add_method(
         "seenet", "multissl_graph.seenet.method:SEENet", modalities=["temporal_relations"],
         summary="SEENet: SEConv + DistMult, SE-SSL pretraining (spatial infomax, evolving constraint)",
     )
-    # --- end SEENet ---
+    registry.add_evaluator(
+        "relation_ranking", "multissl_graph.seenet.relation_ranking:RelationRanking", modalities=["temporal_relations"],
+        summary="filtered MRR@10 / Hits@10 of the test triples, vs SEENet without SE-SSL (or R-GCN, DistMult)",
+    )
+    registry.add_dataset("tokyo", "pathlib:Path", modality="temporal_relations", path="graph/seenet_tokyo",
+                         summary="SEENet Tokyo: 3,103 locations, competitive/complementary relations in 4 time slots")
+
+
+@hookimpl
+def multissl_recipe_dirs() -> list[str]:
+    """Recipes reproducing the SelfTask and SEENet cards (``multissl recipes``)."""
+    from pathlib import Path
+
+    return [str(Path(__file__).parent / "recipes")]

@@ -1,0 +1,117 @@
+"""The ``node_classification`` evaluator: test accuracy on the graph's own split, against a GCN without SSL.
+
+Test nodes: the graph's ``test_mask`` (Planetoid's public split: 1,000 Cora nodes); without one, a seeded,
+stratified ``test_fraction`` of the labelled nodes. Training nodes: ``train_mask`` (else the other labelled nodes).
+
+Accuracy, as the SelfTask paper reports it (Jin et al. 2020, Table 2): a run trained jointly with node
+classification (a SelfTask run with a classifier) is scored by its own classifier,
+``argmax softmax(g(h, A))`` on the test nodes; a label-free run by a logistic regression fitted on the training
+nodes' frozen embeddings. Baseline, trained in the same call on the same graph with the run's recipe
+(encoder, hidden size, dropout, trainer, optimizer, seed): the same GCN trained for node classification alone
+(SelfTask with ``ssl_weight = 0``), scored by its classifier.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import torch
+
+from multissl.errors import InvalidDataError, RecipeError
+from multissl.eval.evaluator import BASELINE_KEY, BASELINE_PREFIX, Evaluator
+from multissl_graph.baseline_run import train_variant
+
+METRIC = "node_classification/accuracy"
+SHARED_OPTIONS = ("encoder", "hidden_dim", "encoder_layers", "dropout")
+"""SelfTask options the baseline GCN takes from the run (the model's shape), when the run is a SelfTask run."""
+
+
+@dataclasses.dataclass
+class NodeClassificationOptions:
+    """Keys of the ``evaluate:`` block the ``node_classification`` evaluator reads."""
+
+    test_fraction: float = 0.2
+    """Share of the labelled nodes held out for testing when the graph has no ``test_mask`` (seeded, stratified)."""
+
+
+class NodeClassification(Evaluator):
+    """Test accuracy of the run (its classifier, else a probe on its embeddings) and of a GCN without SSL."""
+
+    Options = NodeClassificationOptions
+
+    def check(self, modality: Any) -> None:
+        if not 0.0 < self.options.test_fraction < 1.0:
+            raise RecipeError(f"evaluate.test_fraction must lie strictly between 0 and 1, got {self.options.test_fraction}.")
+
+    def __call__(self, run: Any, source: Any) -> dict[str, Any]:
+        raw = run.read(source)
+        train_nodes, test_nodes = self.split(raw)
+        accuracy = _accuracy(run, raw, train_nodes, test_nodes)
+        own = run.recipe.method_options
+        shape = {name: getattr(own, name) for name in SHARED_OPTIONS if hasattr(own, name)}
+        held_out = raw.clone()
+        held_out.train_mask = train_nodes
+        baseline = train_variant(run, held_out, "selftask", {**shape, "task": "node_property", "ssl_weight": 0.0})
+        baseline_accuracy = _accuracy(baseline, held_out, train_nodes, test_nodes)
+        return {
+            METRIC: accuracy, BASELINE_PREFIX + METRIC: baseline_accuracy, BASELINE_KEY: "GCN without SSL",
+            "node_classification/n_train": int(train_nodes.sum()), "node_classification/n_test": int(test_nodes.sum()),
+        }
+
+    def split(self, raw) -> tuple[torch.Tensor, torch.Tensor]:
+        """(training nodes, test nodes) as boolean masks: the graph's own split, else a seeded stratified one."""
+        from sklearn.model_selection import train_test_split
+
+        y = getattr(raw, "y", None)
+        if y is None or not (y >= 0).any():
+            raise InvalidDataError("node_classification needs node labels (data.y, -1 for unknown); this graph has none.")
+        labelled = y >= 0
+        train_mask, val_mask = getattr(raw, "train_mask", None), getattr(raw, "val_mask", None)
+        test_mask = getattr(raw, "test_mask", None)
+        if test_mask is None:  # from the labelled nodes neither trained on nor used for checkpoint selection
+            candidates = labelled & ~(train_mask if train_mask is not None else torch.zeros_like(labelled))
+            candidates &= ~(val_mask if val_mask is not None else torch.zeros_like(labelled))
+            nodes = np.flatnonzero(candidates.numpy())
+            counts = np.unique(y[candidates].numpy(), return_counts=True)[1]
+            stratify = y[candidates].numpy() if len(counts) and counts.min() >= 2 else None
+            test_mask = torch.zeros_like(labelled)
+            if len(nodes) >= 2:
+                test = train_test_split(nodes, test_size=self.options.test_fraction, random_state=self.seed, stratify=stratify)[1]
+                test_mask[torch.as_tensor(test)] = True
+        test_mask = test_mask & labelled
+        train_mask = (labelled & ~test_mask & ~(val_mask if val_mask is not None else torch.zeros_like(labelled))
+                      if train_mask is None else train_mask & labelled)
+        if not test_mask.any() or not train_mask.any():
+            raise InvalidDataError(
+                f"node_classification needs labelled training and test nodes; this graph has {int(train_mask.sum())} "
+                f"and {int(test_mask.sum())}."
+            )
+        return train_mask, test_mask
+
+
+def _accuracy(run: Any, graph, train_nodes: torch.Tensor, test_nodes: torch.Tensor) -> float:
+    """Test accuracy of ``run`` (trained on ``graph``): its classifier when it trained one, else a logistic regression
+    on its embeddings fitted on ``train_nodes``."""
+    y = graph.y.long()
+    method = run.method
+    batch = run.modality.transform(graph)
+    if getattr(method, "classifier", None) is None:
+        from sklearn.linear_model import LogisticRegression
+
+        embeddings = run.embed_loaded(graph)
+        probe = LogisticRegression(max_iter=1000).fit(embeddings[train_nodes.numpy()], y[train_nodes].numpy())
+        return float(probe.score(embeddings[test_nodes.numpy()], y[test_nodes].numpy()))
+    seen = batch["train_mask"] & test_nodes
+    if seen.any():
+        raise InvalidDataError(
+            f"The run trained its classifier on {int(seen.sum())} of the test nodes (without data.train_mask every labelled "
+            "node is a training node). Give the graph a train_mask (and a test_mask), or train label-free (method option "
+            "supervised=False)."
+        )
+    device = next(method.parameters()).device
+    method.eval()
+    with torch.inference_mode():
+        predicted = method.predict_classes({k: v.to(device) for k, v in batch.items()}).cpu()
+    return float((predicted[test_nodes] == y[test_nodes]).float().mean())
