@@ -17,6 +17,8 @@ Batches are ``{"numeric": (N, n_num) float32 (NaN = missing), "categorical": (N,
 from __future__ import annotations
 
 import dataclasses
+import warnings
+import zlib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,6 +39,7 @@ from multissl_tabular.streaming import (
     ParquetStream,
     StreamedRows,
     open_stream,
+    parquet_file,
     stream_loader,
     streamed,
 )
@@ -103,6 +106,7 @@ class Tabular(Modality):
         if streamed(source, self.options):
             return open_stream(self, Path(source))
         frame = self.with_missing_values(_read(source).rename(columns=str))
+        _check_unique_columns(frame.columns, source)
         if frame.shape[0] == 0:
             raise EmptyDataError("The table has no rows. Pass at least one row.")
         label_column = self.options.label_column
@@ -205,7 +209,9 @@ class Tabular(Modality):
         codes = np.zeros((len(raw), len(self.vocabularies)), dtype=np.int64)
         for j, (keys, vocabulary) in enumerate(zip(raw.categorical, self.vocabularies)):
             found = pd.Index(vocabulary, dtype="str").get_indexer(keys).astype(np.int64)
-            codes[:, j] = np.where(keys.isna().to_numpy(), MISSING_CODE, np.where(found < 0, UNKNOWN_CODE, found + FIRST_CATEGORY_CODE))
+            missing = keys.isna().to_numpy()
+            _check_not_all_unknown(self.categorical_columns[j], keys, vocabulary, found, missing)
+            codes[:, j] = np.where(missing, MISSING_CODE, np.where(found < 0, UNKNOWN_CODE, found + FIRST_CATEGORY_CODE))
         return torch.from_numpy(numeric), torch.from_numpy(codes)
 
     def dataset(self, raw: TabularTable | ParquetStream) -> Dataset:
@@ -284,6 +290,10 @@ class Tabular(Modality):
         return np.concatenate(parts, axis=1)
 
 
+UNKNOWN_WARNING_ROWS = 20
+"""A categorical column with at least this many values, none of them seen in training, is warned about."""
+
+
 def _read(source: Any) -> pd.DataFrame:
     """A DataFrame from a DataFrame (copied, never mutated) or a ``.csv``/``.csv.gz``/``.parquet`` path."""
     if isinstance(source, pd.DataFrame):
@@ -294,11 +304,87 @@ def _read(source: Any) -> pd.DataFrame:
         if not path.exists():
             raise InvalidDataError(f"Table file {str(path)!r} does not exist.")
         if name.endswith((".csv", ".csv.gz")):
-            return pd.read_csv(path)
+            return _read_csv(path)
         if name.endswith((".parquet", ".pq")):
-            return pd.read_parquet(path)
+            return _read_parquet(path)
         raise InvalidDataError(f"Cannot read a table from {str(path)!r}: use a .csv, .csv.gz or .parquet file.")
     raise InvalidDataError(f"tabular cannot read a {type(source).__name__}. Pass a pandas DataFrame or a CSV/Parquet path.")
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """The Parquet file at ``path``; a file pyarrow cannot read raises an error naming it."""
+    import pyarrow
+
+    parquet_file(path)  # names the file when its footer is unreadable
+    try:
+        return pd.read_parquet(path)
+    except (pyarrow.ArrowException, OSError) as exc:
+        raise InvalidDataError(f"Cannot read {str(path)!r} as Parquet ({exc}). Write the file again.") from exc
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """The CSV at ``path``; its first row must be a header of unique names (pandas would rename duplicates to
+    ``a.1`` and read a header-less file's first data row as the column names)."""
+    try:
+        header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0].tolist()
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, EOFError, zlib.error) as exc:
+        raise InvalidDataError(f"Cannot read {str(path)!r} as CSV ({exc}). Check that the file is a complete CSV table.") from exc
+    _check_unique_columns(header, path)
+    numbers_as_names = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and _is_number(c)]
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    if numeric and len(numbers_as_names) == len(numeric) and header != [str(i) for i in range(len(header))]:
+        raise InvalidDataError(
+            f"{str(path)!r} looks header-less: its first row {header[:8]} holds numbers where the rows below hold "
+            "numbers, so reading it as the header would lose a data row. Add a header row with the column names, or "
+            "read it with pandas.read_csv(path, header=None, names=[...]) and pass the DataFrame."
+        )
+    return frame
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_unique_columns(columns: Any, source: Any) -> None:
+    """Raise when two columns share a name: a column must be addressable by its name alone."""
+    names = pd.Index(columns)
+    duplicated = sorted(set(names[names.duplicated()].astype(str)))
+    if duplicated:
+        where = f" of {str(source)!r}" if isinstance(source, str | Path) else ""
+        raise InvalidDataError(
+            f"Column names {duplicated} appear more than once in the table{where}. Rename or drop the duplicates "
+            "so that every column has its own name."
+        )
+
+
+def _check_not_all_unknown(column: str, keys: pd.Series, vocabulary: list[str], found: np.ndarray, missing: np.ndarray) -> None:
+    """Raise when every value of a categorical column is unseen because its type changed (integer codes against a
+    vocabulary of strings, or the reverse); warn when every value is unseen for another reason."""
+    present = ~missing
+    if not present.any() or (found[present] >= 0).any():
+        return
+    values = keys[present].unique()
+    keys_numeric = all(_is_number(v) for v in values)
+    vocabulary_numeric = all(_is_number(v) for v in vocabulary)
+    if vocabulary and keys_numeric != vocabulary_numeric:
+        kinds = ("numbers", "strings") if keys_numeric else ("strings", "numbers")
+        raise InvalidDataError(
+            f"Categorical column {column!r} holds {kinds[0]} here (e.g. {list(values[:3])}) but held {kinds[1]} in "
+            f"training (e.g. {vocabulary[:3]}): every value would map to the unknown token. Pass the column as it was "
+            "in training (decode integer codes back to their categories, or encode them the same way)."
+        )
+    if present.sum() >= UNKNOWN_WARNING_ROWS:
+        warnings.warn(
+            f"None of the {int(present.sum())} values of categorical column {column!r} was seen in training (e.g. "
+            f"{list(values[:3])}; training had {vocabulary[:3]}): all map to the unknown token. Check the column.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _is_datetime(series: pd.Series) -> bool:

@@ -1,4 +1,5 @@
-"""Entry point of multissl-tabular: modality ``tabular``, methods ``tjepa`` and ``scarf``.
+"""Entry point of multissl-tabular: modality ``tabular``, methods ``tjepa`` and ``scarf``, evaluator
+``tabular_probe`` and the shared tables by name.
 
 Keep this module light: components are registered as lazy ``"module:attribute"`` strings so that
 ``multissl plugins`` never imports torch.
@@ -10,12 +11,40 @@ from pathlib import Path
 
 from multissl import hookimpl
 
+_MUSHROOM_COLUMNS = [
+    "cap-shape", "cap-surface", "cap-color", "bruises?", "odor", "gill-attachment", "gill-spacing", "gill-size",
+    "gill-color", "stalk-shape", "stalk-root", "stalk-surface-above-ring", "stalk-surface-below-ring",
+    "stalk-color-above-ring", "stalk-color-below-ring", "veil-type", "veil-color", "ring-number", "ring-type",
+    "spore-print-color", "population", "habitat",
+]
+"""Mushroom's 22 attributes, all categorical, stored as integer codes."""
+
+_DATASETS = {
+    "adult": (
+        "tabular/adult", "UCI Adult, 48,842 x 15, binary target income",
+        {"label_column": "income", "missing_values": ["?"]},
+    ),
+    "california_housing": (
+        "tabular/california_housing", "20,640 x 9, regression target MedHouseVal",
+        {"label_column": "MedHouseVal"},
+    ),
+    "mushroom": (
+        "tabular/mushroom", "UCI Mushroom, 8,124 x 23, integer-coded categories, binary target",
+        {"label_column": "target", "categorical_columns": _MUSHROOM_COLUMNS},
+    ),
+    "heart_disease": (
+        "tabular/heart_disease", "UCI Heart disease (Cleveland), 304 x 14, mixed, binary target",
+        {"label_column": "target", "categorical_columns": ["sex", "cp", "exang", "slope", "thal", "restecg", "fbs"]},
+    ),
+}
+
 
 @hookimpl
 def multissl_register(registry) -> None:
     """Components of multissl-tabular."""
     registry.add_modality(
-        "tabular", "multissl_tabular.modality:Tabular", summary="mixed numeric/categorical tables (DataFrame, CSV, Parquet)"
+        "tabular", "multissl_tabular.modality:Tabular", summary="mixed numeric/categorical tables (DataFrame, CSV, Parquet)",
+        default_method="scarf", evaluators=["tabular_probe"],
     )
     registry.add_method(
         "tjepa", "multissl_tabular.tjepa:TJEPA", modalities=["tabular"], summary="T-JEPA: latent prediction over column subsets"
@@ -23,6 +52,14 @@ def multissl_register(registry) -> None:
     registry.add_method(
         "scarf", "multissl_tabular.scarf:SCARF", modalities=["tabular"], summary="SCARF: marginal corruption + NT-Xent"
     )
+    registry.add_evaluator(
+        "tabular_probe", "multissl_tabular.mlp_head_evaluator:TabularProbe", modalities=["tabular"],
+        summary="MLP head on frozen embeddings vs the same head on the raw features",
+    )
+    for name, (path, summary, options) in _DATASETS.items():
+        registry.add_dataset(
+            name, f"multissl_tabular.datasets:{name}", modality="tabular", summary=summary, path=path, options=options
+        )
 
 
 @hookimpl

@@ -31,12 +31,24 @@ def streamed(source: Any, options: TabularOptions) -> bool:
         return False
     if options.streaming is not None:
         return bool(options.streaming)
-    import pyarrow.parquet as pq
-
     if not Path(source).is_file():
         return False  # the in-memory reader names the missing file
-    metadata = pq.ParquetFile(source).metadata
+    metadata = parquet_file(Path(source)).metadata
     return metadata.num_rows * metadata.num_columns * 8 > options.stream_above_mb * 2**20
+
+
+def parquet_file(path: Path):
+    """``pyarrow.parquet.ParquetFile(path)``; a file pyarrow cannot read raises an error naming it."""
+    import pyarrow
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path)
+    except (pyarrow.ArrowException, OSError) as exc:
+        raise InvalidDataError(
+            f"Cannot read {str(path)!r} as Parquet ({exc}). The file is corrupt, truncated or not Parquet: "
+            "write it again (DataFrame.to_parquet) or pass a CSV file."
+        ) from exc
 
 
 @dataclasses.dataclass
@@ -68,7 +80,7 @@ def open_stream(modality: Tabular, path: Path) -> ParquetStream:
 
     if not path.is_file():
         raise InvalidDataError(f"Table file {str(path)!r} does not exist.")
-    file = pq.ParquetFile(path)
+    file = parquet_file(path)
     if file.metadata.num_rows == 0:
         raise EmptyDataError(f"{path} has no rows. Pass at least one row.")
     options = modality.options
