@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import soundfile as sf
 from scipy.signal import resample_poly
 
@@ -31,7 +32,8 @@ class AudioSkipWarning(UserWarning):
 @dataclasses.dataclass
 class AudioCollection:
     """Loaded audio: ``waveforms`` (mono float32 at ``sample_rate``), one ``name`` each (a path or an index),
-    the ``skipped`` inputs with why, and how many clips shorter than one frame were zero-padded."""
+    the ``skipped`` inputs with why, how many clips shorter than one frame were zero-padded, and for a manifest
+    its rows (``table``, one per waveform: labels, split)."""
 
     waveforms: list[np.ndarray]
     names: list[str]
@@ -39,6 +41,7 @@ class AudioCollection:
     labels: np.ndarray | None = None
     skipped: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     n_padded: int = 0
+    table: pd.DataFrame | None = None
 
     def __len__(self) -> int:
         return len(self.waveforms)
@@ -53,19 +56,27 @@ class _Unusable(Exception):
     """One input cannot be used (undecodable, empty, NaN); skipped or raised depending on ``strict``."""
 
 
-def load_audio(source: Any, sample_rate: int, *, min_samples: int, strict: bool = False,
+STRICT_HINT = "data.strict is on; set strict: false to skip such inputs and count them"
+
+
+def load_audio(source: Any, sample_rate: int, *, min_samples: int, strict: bool = False, strict_hint: str = STRICT_HINT,
                extensions: Sequence[str] = AUDIO_EXTENSIONS) -> AudioCollection:
     """Read ``source`` into an :class:`AudioCollection` at ``sample_rate``.
 
     ``source``: a directory (searched recursively for ``extensions``), an audio file, a text file listing one
     path per line (relative paths from the list's folder), a sequence of paths, a sequence of
-    ``(array, sample_rate)`` pairs, or ``{"audio": [arrays], "sample_rate": int or list, "labels": optional}``.
+    ``(array, sample_rate)`` pairs, ``{"audio": [arrays], "sample_rate": int or list, "labels": optional}``, or a
+    manifest: a DataFrame with a ``path`` column and any others (labels, ``split``), kept as ``table``.
     Multi-channel audio is averaged to mono; clips shorter than ``min_samples`` (one frame) are zero-padded to it.
     Undecodable or empty inputs and inputs holding NaN or infinite samples are skipped with one warning that
-    counts them (``strict=False``) or raise :class:`InvalidDataError` naming the input (``strict=True``).
+    counts them (``strict=False``) or raise one :class:`InvalidDataError` naming them all and ``strict_hint``
+    (``strict=True``).
     """
-    labels = None
-    if isinstance(source, dict):
+    labels = table = None
+    if isinstance(source, pd.DataFrame):
+        table = _manifest(source)
+        items = [(p, None) for p in table["path"]]
+    elif isinstance(source, dict):
         items, labels = _items_from_dict(source)
     elif isinstance(source, (str, Path)):
         items = [(p, None) for p in _paths(Path(source), extensions)]
@@ -89,8 +100,6 @@ def load_audio(source: Any, sample_rate: int, *, min_samples: int, strict: bool 
         try:
             wave = _decode(entry, rate, sample_rate, name)
         except _Unusable as exc:
-            if strict:
-                raise InvalidDataError(f"{exc} (data.strict is on; set strict: false to skip such inputs and count them).") from None
             skipped.append((name, str(exc)))
             continue
         if len(wave) < min_samples:
@@ -99,6 +108,9 @@ def load_audio(source: Any, sample_rate: int, *, min_samples: int, strict: bool 
         waveforms.append(wave)
         names.append(name)
         kept.append(index)
+    if skipped and strict:
+        problems = "; ".join(why for _, why in skipped[:5]) + (f"; and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+        raise InvalidDataError(f"speech cannot use {len(skipped)} of {len(items)} inputs: {problems} ({strict_hint}).")
     if skipped:
         examples = "; ".join(f"{n}: {why}" for n, why in skipped[:3])
         warnings.warn(f"speech skipped {len(skipped)} of {len(items)} inputs ({examples}). "
@@ -107,7 +119,9 @@ def load_audio(source: Any, sample_rate: int, *, min_samples: int, strict: bool 
         raise EmptyDataError(f"speech could use none of the {len(items)} inputs; first problems: {skipped[:3]}.")
     if labels is not None:
         labels = labels[np.asarray(kept)]
-    return AudioCollection(waveforms, names, sample_rate, labels, skipped, n_padded)
+    if table is not None:
+        table = table.iloc[kept].reset_index(drop=True)
+    return AudioCollection(waveforms, names, sample_rate, labels, skipped, n_padded, table)
 
 
 def _decode(entry: Any, rate: int | None, target_rate: int, name: str) -> np.ndarray:
@@ -150,6 +164,18 @@ def _paths(path: Path, extensions: Sequence[str]) -> list[Path]:
         lines = [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
         return [p if p.is_absolute() else path.parent / p for p in map(Path, lines)]
     return [path]
+
+
+def _manifest(table: pd.DataFrame) -> pd.DataFrame:
+    if "path" not in table.columns:
+        raise InvalidDataError(
+            f"A speech manifest needs a 'path' column (one audio file per row); got columns {list(table.columns)}."
+        )
+    paths = table["path"]
+    if paths.isna().any() or not all(isinstance(p, (str, Path)) for p in paths):
+        bad = [i for i, p in enumerate(paths) if not isinstance(p, (str, Path)) or pd.isna(p)]
+        raise InvalidDataError(f"The manifest's 'path' column must hold file paths; rows {bad[:5]} do not.")
+    return table.reset_index(drop=True)
 
 
 def _item(entry: Any, index: int) -> tuple[Any, int | None]:

@@ -1,14 +1,8 @@
-"""Downstream evaluation on frozen features: the shared speech tasks and the probes run on them.
-
-Tasks (``../shared/datasets/speech``): FSDD digit recognition and FSDD speaker identification on FSDD's
-official split (recording index 0-4 test, 5-49 train), and LibriSpeech test-other speaker identification
-(10 speakers x 10 utterances; per speaker the utterances sorted by name alternate between train and test).
-"""
+"""Downstream evaluation on frozen features: every layer's pooled hidden states and the weighted-layer probe
+the ``speech_probe`` evaluator runs on them."""
 
 from __future__ import annotations
 
-import dataclasses
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,47 +11,6 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from multissl.errors import InvalidDataError
-from multissl.eval.linear_probe import linear_probe
-
-
-@dataclasses.dataclass
-class Task:
-    """A labelled split: file paths and labels for train and test."""
-
-    name: str
-    train_paths: list[str]
-    train_labels: np.ndarray
-    test_paths: list[str]
-    test_labels: np.ndarray
-
-
-def fsdd_tasks(root: str | Path) -> list[Task]:
-    """FSDD digit recognition and speaker identification (``{digit}_{speaker}_{index}.wav``; index < 5 is test)."""
-    files = sorted(Path(root).glob("*.wav"))
-    if not files:
-        raise InvalidDataError(f"No FSDD recordings ({{digit}}_{{speaker}}_{{index}}.wav) in {root}.")
-    parts = [f.stem.split("_") for f in files]
-    test = np.array([int(p[2]) < 5 for p in parts])
-    paths = np.array([str(f) for f in files])
-    tasks = []
-    for name, column in (("fsdd_digit", 0), ("fsdd_speaker", 1)):
-        labels = np.array([p[column] for p in parts])
-        tasks.append(Task(name, list(paths[~test]), labels[~test], list(paths[test]), labels[test]))
-    return tasks
-
-
-def librispeech_speaker_task(root: str | Path) -> Task:
-    """Speaker identification on LibriSpeech test-other: ``{speaker}-{chapter}-{utt}.flac``, alternate utterances."""
-    files = sorted(Path(root).rglob("*.flac"))
-    if not files:
-        raise InvalidDataError(f"No LibriSpeech FLAC files under {root}.")
-    speakers = np.array([f.name.split("-")[0] for f in files])
-    rank = np.zeros(len(files), dtype=int)
-    for speaker in np.unique(speakers):
-        rank[speakers == speaker] = np.arange((speakers == speaker).sum())
-    test = rank % 2 == 1
-    paths = np.array([str(f) for f in files])
-    return Task("librispeech_speaker", list(paths[~test]), speakers[~test], list(paths[test]), speakers[test])
 
 
 def layer_embeddings(method: Any, modality: Any, raw: Any, batch_size: int = 32) -> np.ndarray:
@@ -65,10 +18,12 @@ def layer_embeddings(method: Any, modality: Any, raw: Any, batch_size: int = 32)
     loader = modality.dataloader(modality.dataset(raw), batch_size=batch_size, shuffle=False, drop_last=False,
                                  num_workers=0, seed=0)
     method.eval()
+    device = next(method.parameters(), torch.empty(0)).device
     chunks = []
     with torch.inference_mode():
         for batch in tqdm(loader, desc="embedding", unit="batch", disable=len(loader) < 20):
-            chunks.append(method.layer_embeddings(batch).float())
+            batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+            chunks.append(method.layer_embeddings(batch).float().cpu())
     return torch.cat(chunks).numpy()
 
 
@@ -109,8 +64,3 @@ def weighted_layer_probe(train_x: np.ndarray, train_y: np.ndarray, test_x: np.nd
     truth = np.array([lookup.get(label, -1) for label in test_y])
     return {"accuracy": float((predicted == truth).mean()),
             "layer_weights": torch.softmax(probe.layer_logits, 0).tolist()}
-
-
-def probe_last_layer(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, seed: int = 0) -> float:
-    """Accuracy of the core linear probe (standardised logistic regression, C by cross-validation)."""
-    return linear_probe(train_x, train_y, test_x, test_y, task="classification", seed=seed)["accuracy"]

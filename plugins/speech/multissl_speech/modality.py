@@ -7,13 +7,14 @@ import functools
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm.auto import tqdm
 
-from multissl.errors import InvalidDataError, RecipeError
+from multissl.errors import EmptyDataError, InvalidDataError, RecipeError
 from multissl.modalities.base import Modality, PreprocessingState
-from multissl_speech.audio import AUDIO_EXTENSIONS, AudioCollection, load_audio
+from multissl_speech.audio import AUDIO_EXTENSIONS, STRICT_HINT, AudioCollection, load_audio
 from multissl_speech.batching import DurationBatchSampler
 from multissl_speech.feature_cache import CachedFeatureDataset
 from multissl_speech.features import FeatureConfig, FeatureExtractor, frame_mask
@@ -39,7 +40,12 @@ class SpeechOptions:
     feature_cache: str | None = None
     """Directory of an on-disk feature cache (features computed once, read every epoch). None: computed per batch."""
     strict: bool = False
-    """Undecodable, empty or non-finite inputs raise instead of being skipped and counted."""
+    """Undecodable, empty or non-finite training inputs raise instead of being skipped and counted (data to embed
+    or evaluate with a trained run always raises: its rows must match the inputs)."""
+    label_column: str | None = None
+    """The manifest column holding the labels evaluation reads by default (a registered dataset sets it)."""
+    splits: list[str] | None = None
+    """Keep only the manifest rows whose ``split`` column is one of these (``[train]``: pretrain without test clips)."""
     extensions: list[str] = dataclasses.field(default_factory=lambda: list(AUDIO_EXTENSIONS))
 
 
@@ -92,9 +98,39 @@ class Speech(Modality):
         )
 
     def load(self, source: Any) -> AudioCollection:
-        win = FeatureConfig(sample_rate=self.options.sample_rate).win_length
-        return load_audio(source, self.options.sample_rate, min_samples=win, strict=self.options.strict,
-                          extensions=self.options.extensions)
+        """Read ``source`` (:func:`~multissl_speech.audio.load_audio`). Before ``fit`` (training data) unusable
+        inputs are skipped and counted unless ``strict``; once fitted (data a trained run embeds or evaluates)
+        they raise :class:`InvalidDataError` naming every one, so that embeddings keep one row per input."""
+        o = self.options
+        if isinstance(source, pd.DataFrame):
+            source = self._manifest_rows(source)
+        elif o.label_column is not None or o.splits is not None:
+            raise InvalidDataError(
+                f"data.label_column / data.splits read a manifest's columns, but the speech source is a "
+                f"{type(source).__name__}; pass a DataFrame with a 'path' column (or a dataset name such as fsdd)."
+            )
+        win = FeatureConfig(sample_rate=o.sample_rate).win_length
+        hint = ("a trained run gives one row per input, so every input must decode: remove or repair these files"
+                if self.fitted else STRICT_HINT)
+        return load_audio(source, o.sample_rate, min_samples=win, strict=o.strict or self.fitted, strict_hint=hint,
+                          extensions=o.extensions)
+
+    def _manifest_rows(self, table: pd.DataFrame) -> pd.DataFrame:
+        o = self.options
+        for option, column in (("label_column", o.label_column), ("splits", "split" if o.splits is not None else None)):
+            if column is not None and column not in table.columns:
+                raise InvalidDataError(
+                    f"data.{option} needs the manifest column {column!r}; the manifest has {list(table.columns)}."
+                )
+        if o.splits is None:
+            return table
+        kept = table[table["split"].isin(o.splits)]
+        if kept.empty:
+            raise EmptyDataError(
+                f"No manifest row has a split in data.splits={o.splits}; the splits present are "
+                f"{sorted(map(str, table['split'].unique()))}."
+            )
+        return kept
 
     def fit(self, raw: AudioCollection) -> None:
         if self.options.cmvn == "global":
@@ -195,6 +231,9 @@ class Speech(Modality):
         return {"audio": audio, "sample_rate": 16000, "labels": np.array(labels)}
 
     def labels(self, raw: AudioCollection) -> np.ndarray | None:
+        """The manifest's ``label_column``, else the labels passed with arrays."""
+        if self.options.label_column is not None and raw.table is not None:
+            return raw.table[self.options.label_column].to_numpy()
         return raw.labels
 
     def baseline_features(self, raw: AudioCollection) -> np.ndarray:

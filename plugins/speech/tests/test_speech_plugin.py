@@ -17,15 +17,10 @@ def test_speech_registers_its_modality_and_methods_lazily():
     assert all(isinstance(registry().entry("method", name).target, str) for name in ("tera", "hubert"))
 
 
-def test_shipped_base_recipes_are_valid():
-    from pathlib import Path
-
-    import multissl_speech
-
-    from multissl.recipe import read_recipe, resolve
-
-    recipes = sorted((Path(multissl_speech.__file__).parent / "recipes").glob("*.yaml"))
-    assert [p.stem for p in recipes] == ["speech_hubert_base", "speech_tera_base"]
-    for path in recipes:
-        recipe = resolve(read_recipe(path), registry())
-        assert recipe.modality == "speech" and recipe.method_options.num_layers in (3, 12)
+def test_speech_names_its_default_method_evaluator_and_datasets():
+    assert registry().default_method("speech") == "tera"
+    assert registry().default_evaluators("speech") == ["speech_probe"]
+    datasets = {c.name: c for c in registry().entries("dataset") if "speech" in c.modalities}
+    assert {name: c.details["path"] for name, c in datasets.items()} == {
+        "fsdd": "speech/fsdd", "librispeech_subset": "speech/librispeech_subset"}
+    assert datasets["fsdd"].details["options"] == {"label_column": "digit"}
