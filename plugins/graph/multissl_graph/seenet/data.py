@@ -90,6 +90,13 @@ class TemporalRelations:
                 raise InvalidDataError(f"{split} triples hold location ids outside 0..{n - 1}.")
             if len(triples) and (triples[:, 1].min() < 0 or triples[:, 1].max() >= r):
                 raise InvalidDataError(f"{split} triples hold relation ids outside 0..{r - 1}.")
+            to_itself = triples[:, 0] == triples[:, 2] if len(triples) else np.zeros(0, dtype=bool)
+            if to_itself.any():
+                first = self.locations[int(triples[to_itself][0, 0])]
+                raise InvalidDataError(
+                    f"{int(to_itself.sum())} {split} triples relate a location to itself (first: {first!r}); relations hold "
+                    "between two distinct locations, so drop those rows."
+                )
         trained_slots = set(self.slot_of(self.train[:, 1]).tolist())
         for split in ("valid", "test", "train"):  # the most specific message first
             missing = sorted(set(self.slot_of(getattr(self, split)[:, 1]).tolist()) - trained_slots)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from multissl.errors import EmptyDataError, InvalidDataError, did_you_mean
+from multissl.errors import EmptyDataError, InvalidDataError, NonFiniteDataError, did_you_mean
 from multissl_graph.seenet.data import SPLITS, TemporalRelations
 from multissl_graph.seenet.grid import grid_cells
 
@@ -170,7 +170,7 @@ def _coordinates(locations: list[str], named: list[str], values: np.ndarray, wha
 def _finite(coords: np.ndarray, locations: list[str]) -> np.ndarray:
     bad = np.flatnonzero(~np.isfinite(coords).all(axis=1))
     if len(bad):
-        raise InvalidDataError(f"{len(bad)} locations have missing or non-finite coordinates (first: {[locations[i] for i in bad[:5]]}).")
+        raise NonFiniteDataError(f"{len(bad)} locations have missing or non-finite coordinates (first: {[locations[i] for i in bad[:5]]}).")
     return coords
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
-from multissl.errors import RecipeError
+from multissl.errors import InvalidDataError, RecipeError
 from multissl.eval.evaluator import BASELINE_KEY, BASELINE_PREFIX, Evaluator
 from multissl_graph.baseline_run import train_variant
 
@@ -53,6 +53,11 @@ class RelationRanking(Evaluator):
         report: dict[str, Any] = {BASELINE_KEY: name}
         for prefix, trained in (("", run), (BASELINE_PREFIX, baseline)):
             metrics = trained.method.rank(trained.modality.transform(trained.read(source)), "test", ks=(10,))
+            if metrics["n_ranked"] == 0:
+                raise InvalidDataError(
+                    f"None of the {int(metrics['n_unranked'])} test triples can be ranked (no test split, or tails that no "
+                    "training triple of their slot mentions); give test triples between locations seen in training."
+                )
             report.update({prefix + key: metrics[own] for key, own in METRICS.items()})
         report.update({"n_ranked": int(metrics["n_ranked"]), "n_unranked": int(metrics["n_unranked"])})
         return report
