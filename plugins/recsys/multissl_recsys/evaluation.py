@@ -54,7 +54,8 @@ def ranking_metrics(
     long_tail: bool = True, head_fraction: float = 0.2, chunk_size: int = 2048, max_users: int | None = None, seed: int = 0,
 ) -> dict[str, float]:
     """Recall@K and NDCG@K of (U, D) ``users`` and (I, D) ``items`` on the (U, I) ``held_out`` matrix over all items,
-    the run's training items excluded; with ``long_tail`` the same as ``tail/...`` on the long-tail items.
+    the run's training items excluded; with ``long_tail`` the same as ``tail/...`` on the long-tail items (evaluated
+    users: ``n_users``, ``n_tail_users``).
 
     ``max_users`` evaluates a seeded uniform sample of that many held-out users (every item is still ranked).
     """
@@ -69,7 +70,8 @@ def ranking_metrics(
     metrics = full_ranking_metrics(users, items, train, held_out, ks=ks, chunk_size=chunk_size)
     if long_tail:
         tail = long_tail_mask(modality.item_popularity(), head_fraction)
-        metrics |= {f"tail/{k}": v for k, v in full_ranking_metrics(users, items, train, held_out, ks=ks, chunk_size=chunk_size, item_mask=tail).items()}
+        tail_metrics = full_ranking_metrics(users, items, train, held_out, ks=ks, chunk_size=chunk_size, item_mask=tail)
+        metrics |= {("n_tail_users" if k == "n_users" else f"tail/{k}"): v for k, v in tail_metrics.items()}
     return metrics
 
 

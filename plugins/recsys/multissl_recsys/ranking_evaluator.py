@@ -83,7 +83,7 @@ class Ranking(Evaluator):
         baseline_metrics = score(*baseline)
         return {
             **metrics,
-            **{f"{BASELINE_PREFIX}{key}": value for key, value in baseline_metrics.items() if "n_users" not in key},
+            **{f"{BASELINE_PREFIX}{key}": value for key, value in baseline_metrics.items() if not key.startswith("n_")},
             BASELINE_KEY: name,
             "n_skipped": skipped,
         }

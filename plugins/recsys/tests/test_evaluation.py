@@ -59,7 +59,7 @@ def test_tail_metrics_only_count_tail_test_items():
     n_users, n_items = len(modality.user_ids), len(modality.item_ids)
     method = FixedScores(np.ones((n_users, 2), dtype=np.float32).tolist(), np.random.default_rng(0).random((n_items, 2), dtype=np.float32).tolist())
     report = ranking_report(modality, method, tables)
-    assert (report["n_users"], report["tail/n_users"]) == (2, 1)
+    assert (report["n_users"], report["n_tail_users"]) == (2, 1)
     assert report["tail/recall@20"] == 1.0  # 3 items: everything is in the top 20
 
 

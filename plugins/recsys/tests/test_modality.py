@@ -120,7 +120,7 @@ def test_min_rating_keeps_positive_ratings_only(interactions):
         fitted(rated, min_rating=4)
 
 
-def test_unknown_ids_after_fitting_raise_or_are_skipped(interactions):
+def test_unknown_ids_after_fitting_raise_or_are_kept_and_marked(interactions):
     modality, _ = fitted(interactions)
     known = interactions["item"].iloc[0]
     new = pd.DataFrame({"user": ["u1", "stranger"], "item": [known, known]})
@@ -129,7 +129,8 @@ def test_unknown_ids_after_fitting_raise_or_are_skipped(interactions):
     modality.options.unknown_ids = "skip"
     with pytest.warns(UserWarning, match="1 rows"):
         kept = modality.load(new)
-    assert kept.train["user"].tolist() == ["u1"]
+    assert kept.train["user"].tolist() == ["u1", "stranger"]
+    assert modality.indices(kept.train)[0][1] == -1 and modality.matrix(kept.train).nnz == 1
 
 
 def test_state_round_trip_rebuilds_the_same_batches(interactions):
