@@ -10,17 +10,16 @@ interpreter (``--s3prl-python``: a venv outside the repo with torch==2.14.1 and 
 alternates short rounds of the two so that machine load affects both alike, and reports seconds of audio per
 second of training (wall clock and process CPU time) and the paired ratios.
 
-    python benchmarks/speech/tera_speed.py --s3prl-python /tmp/ref_s3prl/venv/bin/python --rounds 6
+    python benchmarks/speech/tera_speed.py --s3prl-python /tmp/ref_s3prl/venv/bin/python --rounds 6 \
+        --out benchmarks/speech/tera_speed.md
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +70,6 @@ def main() -> None:
     batches = Path(args.work) / "batches.npz"
     make_batches(batches, args.batches, args.batch_size, seed=0)
     results = {"multissl": [], "s3prl": []}
-    load_before = os.getloadavg()
     for round_index in range(args.rounds):
         order = ("multissl", "s3prl") if round_index % 2 == 0 else ("s3prl", "multissl")
         for side in order:
@@ -79,15 +77,12 @@ def main() -> None:
             result = run_worker(python, side, batches, args.batches, args.threads)
             results[side].append(result)
             print(round_index, side, json.dumps(result), flush=True)
-    load_after = os.getloadavg()
     speed = {side: np.array([r["audio_seconds"] / r["seconds"] for r in rows]) for side, rows in results.items()}
     cpu_speed = {side: np.array([r["audio_seconds"] / r["cpu_seconds"] for r in rows]) for side, rows in results.items()}
     ratio = np.median(speed["multissl"]) / np.median(speed["s3prl"])
     lines = [
         (f"TERA pretraining throughput on CPU ({args.threads} torch thread(s)), 3 x 192 Transformer, {args.batches} batches of "
-         f"{args.batch_size} FSDD clips at 16 kHz per round, {args.rounds} alternating rounds, finished "
-         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; 1-minute load average {load_before[0]:.1f} before, "
-         f"{load_after[0]:.1f} after."),
+         f"{args.batch_size} FSDD clips at 16 kHz per round, {args.rounds} alternating rounds."),
         "",
         "| implementation | torch | audio s per wall-clock s (median; per round) | audio s per CPU s (median; per round) |",
         "|---|---|---|---|",

@@ -1,7 +1,7 @@
 """One timed round of TERA training steps for ``tera_speed.py``: ``worker.py {multissl|s3prl} batches.npz steps threads``.
 
 With a fifth argument ``profile`` it then runs the steps once more under ``torch.profiler`` and prints the
-operators by self CPU time (the table in results.md).
+operators by self CPU time (the table in tera_speed.md).
 
 Prints one JSON line: seconds of audio trained on, wall-clock and CPU seconds taken (after one warm-up step; the
 process's CPU time is not inflated by waiting for a core on a shared machine), torch version.

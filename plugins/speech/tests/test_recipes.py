@@ -1,4 +1,5 @@
-"""Every shipped speech recipe runs one training step on a tiny FSDD slice and reports its probe with its baseline."""
+"""Every shipped speech recipe runs one training step on a tiny slice of its dataset and reports its probe with
+its baseline."""
 
 from __future__ import annotations
 
@@ -15,38 +16,52 @@ RECIPES = sorted(p.stem for p in (Path(multissl_speech.__file__).parent / "recip
 TINY = {"hubert": {"hidden_size": 32, "num_layers": 2, "num_heads": 2, "ffn_dim": 64, "conv_dim": [16] * 7,
                    "conv_pos_kernel": 8, "conv_pos_groups": 2, "n_clusters": 4, "final_dim": 16, "teacher_layer": 1},
         "tera": {"d_model": 32, "num_layers": 2, "num_heads": 2, "ffn_dim": 64}}
-KEYS = {"speech_probe/digit/accuracy", "baseline/speech_probe/digit/accuracy", "speech_probe/speaker/accuracy",
-        "baseline/speech_probe/speaker/accuracy", "baseline"}
+SLICES = {
+    # 2 speakers x 3 digits x recordings 0, 1 (test) and 5, 6, 7 (train): 12 test clips
+    "fsdd": ([f"fsdd/recordings/{d}_{s}_{i}.wav" for s in ("george", "jackson") for d in range(3) for i in (0, 1, 5, 6, 7)], 12),
+    # 2 test-other speakers x 4 utterances (2 test) and 2 train-clean-100 clips
+    "librispeech_subset": ([f"librispeech_subset/librispeech_test-other/{s}/{s}-{c}-{u:04d}.flac"
+                            for s, c in (("1688", "142285"), ("1998", "15444")) for u in range(4)]
+                           + ["librispeech_subset/librispeech_train-clean-100/103-1240-0000.flac",
+                              "librispeech_subset/librispeech_train-clean-100/1034-121119-0000.flac"], 4),
+}
 
 
-@pytest.fixture
-def fsdd_slice(speech_data: Path, tmp_path: Path) -> Path:
-    """A data root whose speech/fsdd holds 30 of the shared FSDD recordings (2 speakers, 3 digits, both splits)."""
-    folder = tmp_path / "root" / "speech" / "fsdd" / "recordings"
-    folder.mkdir(parents=True)
-    for name in (f"{d}_{s}_{i}.wav" for s in ("george", "jackson") for d in range(3) for i in (0, 1, 5, 6, 7)):
-        (folder / name).symlink_to(speech_data / "fsdd" / "recordings" / name)
-    return tmp_path / "root"
+def data_root_with_slice(dataset: str, speech_data: Path, root: Path) -> Path:
+    """A data root whose speech/<dataset> holds links to a few of the shared recordings."""
+    for relative in SLICES[dataset][0]:
+        target = root / "speech" / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(speech_data / relative)
+    return root
 
 
 def test_every_recipe_names_a_dataset_and_opens_with_its_command():
-    assert RECIPES == ["fsdd_hubert", "fsdd_hubert_iter2", "fsdd_tera"]
+    assert RECIPES == ["fsdd_hubert", "fsdd_hubert_iter2", "fsdd_tera", "librispeech_hubert_base", "librispeech_tera_base"]
     for name in RECIPES:
         path = resolve_recipe_path(name)
-        assert read_recipe(path)["data"]["source"] == "fsdd"
+        assert read_recipe(path)["data"]["source"] in SLICES
         assert f"multissl pretrain {name}" in path.read_text().split("\nmodality:")[0]
 
 
 @pytest.mark.parametrize("name", RECIPES)
-def test_the_recipe_runs_one_step_and_reports_its_probe(name, fsdd_slice, tmp_path):
+def test_the_recipe_runs_one_step_and_reports_its_probe(name, speech_data, tmp_path):
     path = resolve_recipe_path(name)
-    method = read_recipe(path)["method"]["name"]
-    overrides = {"data.root": str(fsdd_slice), "trainer.max_steps": 1, "trainer.enable_progress_bar": False,
-                 "evaluate.probe_steps": 5, **{f"method.{k}": v for k, v in TINY[method].items()}}
+    recipe = read_recipe(path)
+    dataset, n_test = recipe["data"]["source"], SLICES[recipe["data"]["source"]][1]
+    for relative in SLICES[dataset][0]:
+        if not (speech_data / relative).is_file():
+            pytest.skip(f"{speech_data / relative} is absent")
+    root = data_root_with_slice(dataset, speech_data, tmp_path / "root")
+    overrides = {"data.root": str(root), "data.max_seconds": 2.0, "trainer.max_steps": 1,
+                 "trainer.enable_progress_bar": False, "evaluate.probe_steps": 5,
+                 **{f"method.{k}": v for k, v in TINY[recipe["method"]["name"]].items()}}
     if name.endswith("iter2"):
-        teacher = multissl.pretrain(recipe=resolve_recipe_path("fsdd_hubert"), **overrides,
-                                    output_dir=str(tmp_path / "teacher"))
+        teacher = multissl.pretrain(recipe=resolve_recipe_path("fsdd_hubert"), **overrides, output_dir=str(tmp_path / "teacher"))
         overrides["method.teacher"] = str(teacher.path)
     run = multissl.pretrain(recipe=path, **overrides)
+    labels = recipe["evaluate"]["labels"]
+    expected = {f"{prefix}speech_probe/{label}/accuracy" for label in ([labels] if isinstance(labels, str) else labels)
+                for prefix in ("", "baseline/")}
     assert run.metrics["train"]["steps"] == 1
-    assert KEYS <= set(run.metrics["evaluation"]) and run.metrics["evaluation"]["n_test_clips"] == 12
+    assert expected | {"baseline"} <= set(run.metrics["evaluation"]) and run.metrics["evaluation"]["n_test_clips"] == n_test
