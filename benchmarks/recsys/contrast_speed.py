@@ -8,6 +8,8 @@ and dropped block by block, recomputed in the backward), then with the shared ne
 the two alternating, one thread; the losses and gradients are compared too.
 
     nice -n 5 python benchmarks/recsys/contrast_speed.py --repeats 5
+
+Results: speed.md.
 """
 
 from __future__ import annotations

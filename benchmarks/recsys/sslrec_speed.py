@@ -9,7 +9,9 @@ no-op on CPU); rounds alternate ours / SSLRec so machine load affects both alike
 settings: LightGCN without edge dropout (SSLRec's config drops half the edges each step: set
 keep_rate=1 to match LightGCN); SGL edge keep 0.5, cl weight 1, τ 0.2; SimGCL ε 0.9, cl weight 0.01, τ 0.1.
 
-    nice -n 5 python benchmarks/recsys/sslrec_speed.py --sslrec /tmp/ref_sslrec --sslrec-python /tmp/ref_sslrec/venv/bin/python
+    MULTISSL_DATA=../shared/datasets nice -n 5 python benchmarks/recsys/sslrec_speed.py --sslrec /tmp/ref_sslrec --sslrec-python /tmp/ref_sslrec/venv/bin/python --rounds 2 --epochs 2
+
+Results: speed.md.
 """
 
 from __future__ import annotations
@@ -24,8 +26,6 @@ from pathlib import Path
 
 import scipy.sparse as sp
 import torch
-from graph_cf import GOWALLA, SHARED
-from multissl_recsys.datasets import gowalla, movielens_small
 
 import multissl
 
@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/recsys_sslrec_speed"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    source = movielens_small(SHARED / "ml-latest-small") if args.dataset == "movielens" else gowalla(GOWALLA)
+    source = {"movielens": "movielens_small", "gowalla": "gowalla"}[args.dataset]  # dataset names, read under $MULTISSL_DATA
     common = {"batch_size": 4096, "embedding_dim": 32, "n_layers": 2, "lr": 1e-3, "trainer.enable_progress_bar": False}
     args.work.mkdir(parents=True, exist_ok=True)
     shutil.copy(Path(__file__).with_name("sslrec_harness.py"), args.sslrec / "time_sslrec.py")
