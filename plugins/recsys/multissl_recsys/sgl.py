@@ -6,7 +6,7 @@ epoch as in the SGL code; each view is normalised and propagated by the same Lig
 :func:`multissl_recsys.graph_contrast.view_contrast` (core InfoNCE, temperature τ). Defaults are the
 paper's: drop ratio 0.1, λ_cl 0.1, τ 0.2. At the papers' Adam lr 1e-3 the BPR loss stays at log 2 for epochs while the
 contrast steers every step (SGL-Torch's own Amazon-Book log: six epochs); on Gowalla lr 1e-2 ends that within about
-100 steps (``benchmarks/recsys/results.md``, session 7).
+100 steps (the recipe ``gowalla_sgl``).
 """
 
 from __future__ import annotations

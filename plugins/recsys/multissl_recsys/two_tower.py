@@ -42,7 +42,7 @@ class TwoTowerConfig:
     ssl: Literal["none", "rfm", "cfm"] = "cfm"
     ssl_weight: float = 0.1
     ssl_temperature: float = 0.2
-    """α and τ of the SSL term: tuned for CFM on a validation split of ml-latest-small (benchmarks/recsys/results.md)."""
+    """α and τ of the SSL term: tuned for CFM on a validation split of ml-latest-small (docs/methods/two-tower-ssl.md)."""
     n_ssl: int = 512
     """Items per step drawn uniformly from the catalogue for the SSL term."""
     value_dropout: float = 0.2
