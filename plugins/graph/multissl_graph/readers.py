@@ -41,8 +41,9 @@ def read_graph_folder(folder: str | Path):
     if sorted((folder / "raw").glob("ind.*.x")):
         return read_planetoid(folder)
     if (folder / CSV_FILES["edges"]).is_file():
-        tables = {key: folder / name for key, name in CSV_FILES.items() if (folder / name).is_file()}
-        return read_edge_list(tables)
+        labels = folder / CSV_FILES["labels"]
+        return read_edge_list({"edges": folder / CSV_FILES["edges"], "features": folder / CSV_FILES["features"],
+                               "labels": labels if labels.is_file() else None})
     raise InvalidDataError(
         f"{folder} holds neither Planetoid raw files (raw/ind.<name>.x, ...) nor edges.csv; give a folder in one of "
         "those layouts (edges.csv + features.csv [+ labels.csv]), a torch_geometric Data or (edges, features[, labels])."
@@ -108,4 +109,4 @@ def _booleans(column: pd.Series, name: str) -> np.ndarray:
     known = values.isin(["true", "false", "1", "0"])
     if not known.all():
         raise InvalidDataError(f"labels.csv column {name} must hold true/false or 1/0; found {sorted(set(values[~known]))[:5]}.")
-    return values.isin(["true", "1"]).to_numpy()
+    return values.isin(["true", "1"]).to_numpy(copy=True)
