@@ -57,7 +57,7 @@ class NodeClassification(Evaluator):
         baseline_accuracy = _accuracy(baseline, held_out, train_nodes, test_nodes)
         return {
             METRIC: accuracy, BASELINE_PREFIX + METRIC: baseline_accuracy, BASELINE_KEY: "GCN without SSL",
-            "node_classification/n_train": int(train_nodes.sum()), "node_classification/n_test": int(test_nodes.sum()),
+            "n_train": int(train_nodes.sum()), "n_test": int(test_nodes.sum()),
         }
 
     def split(self, raw) -> tuple[torch.Tensor, torch.Tensor]:

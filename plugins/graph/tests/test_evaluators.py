@@ -38,7 +38,7 @@ def test_a_graph_whose_features_give_the_label_is_classified_perfectly_by_the_ru
     report = multissl.evaluate(train(separable_graph()), separable_graph())
     assert report["node_classification/accuracy"] == 1.0 and report["baseline/node_classification/accuracy"] == 1.0
     assert report["baseline"] == "GCN without SSL"
-    assert report["node_classification/n_train"] == 15 and report["node_classification/n_test"] == 30
+    assert report["n_train"] == 15 and report["n_test"] == 30
 
 
 def test_a_label_free_run_is_probed_on_the_training_nodes():
