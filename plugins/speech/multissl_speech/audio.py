@@ -69,8 +69,8 @@ def load_audio(source: Any, sample_rate: int, *, min_samples: int, strict: bool 
     manifest: a DataFrame with a ``path`` column and any others (labels, ``split``), kept as ``table``.
     Multi-channel audio is averaged to mono; clips shorter than ``min_samples`` (one frame) are zero-padded to it.
     Undecodable or empty inputs and inputs holding NaN or infinite samples are skipped with one warning that
-    counts them (``strict=False``) or raise one :class:`InvalidDataError` naming them all and ``strict_hint``
-    (``strict=True``).
+    counts them (``strict=False``) or raise one :class:`InvalidDataError` naming them (the first five, then a
+    count) and ``strict_hint`` (``strict=True``).
     """
     labels = table = None
     if isinstance(source, pd.DataFrame):

@@ -13,6 +13,7 @@ import soundfile as sf
 from multissl_speech.modality import Speech, SpeechOptions
 
 import multissl
+from multissl import cli
 from multissl.errors import EmptyDataError, InvalidDataError, RecipeError
 
 
@@ -80,12 +81,16 @@ def test_bad_input_raises_a_multissl_error_that_says_what_to_do(case, files, tmp
         make(files, str(empty_dir))
 
 
-def test_a_trained_run_embeds_one_row_per_input_or_names_the_bad_files(files, tiny_tera, quiet, tone):
+def test_a_trained_run_embeds_one_row_per_input_or_names_the_bad_files(files, tiny_tera, quiet, tone, tmp_path, capsys):
     training = {"audio": [tone(0.4, f0=120.0 + 40 * i, seed=i) for i in range(6)], "sample_rate": 16000}
     run = multissl.pretrain("speech", training, method="tera", max_steps=1, batch_size=4, **tiny_tera, **quiet)
     assert run.embed([files["ok"], files["ok8k"], files["ok"]]).shape[0] == 3
     with pytest.raises(InvalidDataError, match="bad.wav"):
         run.embed([files["ok"], files["bad"], files["ok"]])
+    run.save(tmp_path / "run")
+    output = tmp_path / "embeddings.npy"
+    assert cli.main(["embed", str(tmp_path / "run"), files["ok"], files["bad"], files["ok"], "-o", str(output)]) == 2
+    assert "bad.wav" in capsys.readouterr().err and not output.exists()
 
 
 def test_training_data_skips_undecodable_files_and_says_how_many(files):
