@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Run SEENet's PyTorch reference (anonymous-kdd/Submission1110, PyTorch + DGL) on CPU, next to ours, on the
-# same Tokyo split: the measurement behind "our SEENet learns as the reference does" in
-# docs/methods/seenet.md. Nothing of the reference enters multissl; this only runs it.
+# same Tokyo split (docs/methods/seenet.md). Nothing of the reference enters multissl; this only runs it.
 #
 #   bash benchmarks/graph/seenet_reference.sh REFERENCE_CHECKOUT WORK_DIR [EPOCHS] [EVALUATE_EVERY] [SEED] [ssl]
 #

@@ -1,4 +1,4 @@
-"""SEENet data: the Tokyo-format and CSV readers, the grid, and every bad input the issue names."""
+"""SEENet data: the Tokyo-format and CSV readers, the grid, and the bad inputs they refuse."""
 
 from pathlib import Path
 
