@@ -1,6 +1,6 @@
 """Time T-JEPA pretraining steps of the reference implementation (jose-melo/t-jepa) on Adult.
 
-Run by ``speed.py`` with the reference's own interpreter and its checkout as the working directory
+Run by ``speed.py`` (this folder) with the reference's own interpreter and its checkout as the working directory
 (outside this repository); it builds the reference's ``Encoder``, ``Predictors``, ``MaskCollator`` and
 ``init_optim`` with the settings of its ``scripts/launch_tjepa.sh`` (and its parser's defaults for the
 rest) and repeats the body of its ``Trainer.train`` loop: target forward, context forward, predictor,

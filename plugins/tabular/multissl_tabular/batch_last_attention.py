@@ -4,7 +4,7 @@ Written here because PyTorch's fused CPU kernel (``scaled_dot_product_attention`
 (sequence, head) problem at a time: at T-JEPA's predictor size (head dimension 4, 5-15 tokens, 8,192 problems per
 layer) the per-problem overhead dominates, and attention was over a quarter of a pretraining step. With the problems
 as the last, contiguous axis every product and sum is one vectorised elementwise pass over all of them, looped over the
-few tokens and head dimensions instead (``python benchmarks/tabular/benchmark.py attention``).
+few tokens and head dimensions instead (the pretraining speed against the reference: ``benchmarks/tabular/speed.py``).
 """
 
 from __future__ import annotations

@@ -10,8 +10,7 @@ from multissl_tabular.sparse_dropout import SPARSE_BELOW, dropped_positions
 
 CHUNK_BYTES = 2**20
 """Hidden activations per chunk and intra-op thread (1 MiB, a core's L2 cache on the benchmark CPU): they stay in
-cache between the two matrix products. There, 512 KiB chunks made a T-JEPA step 1.05x longer
-(``benchmarks/tabular/benchmark.py speed-parts``)."""
+cache between the two matrix products."""
 
 
 def relu_feed_forward(x: Tensor, linear1: nn.Linear, linear2: nn.Linear, p: float, chunk_rows: int | None = None) -> Tensor:

@@ -20,9 +20,8 @@ class SparseDropoutTransformer(TransformerEncoder):
     ``nn.TransformerEncoderLayer``, with the dropout masks drawn sparsely, attention on the fused kernel or, for
     small heads, :mod:`multissl_tabular.batch_last_attention` (see :mod:`multissl_tabular.sparse_dropout`) and a
     ReLU feed-forward block computed in cache-sized row chunks (:func:`relu_feed_forward`). In evaluation the same
-    layers run without dropout (PyTorch's inference path, whose CPU softmax over rows of fewer than 16 weights is
-    slow, made a T-JEPA step 1.04x longer: ``benchmarks/tabular/benchmark.py speed-parts``). Padded batches and
-    all-layer outputs take the core path.
+    layers run without dropout (PyTorch's inference path is slow on CPU for softmaxes over rows of fewer than 16
+    weights). Padded batches and all-layer outputs take the core path.
     """
 
     def forward(self, x: Tensor, padding_mask: Tensor | None = None, return_all_layers: bool = False):
