@@ -1,6 +1,6 @@
 """ColloSSL (Jain et al. 2022, "ColloSSL: Collaborative Self-Supervised Learning for Human Activity Recognition").
 
-Per batch: the anchor device (fixed, or drawn at random); MMD between the anchor's and every other
+Per batch: the anchor device (``data.anchor``, or drawn at random); MMD between the anchor's and every other
 device's per-window accelerometer magnitude; the closest device is the positive, all others (the
 positive too) are negatives weighted by 1/MMD (the reference's ``closest_pos_all_neg``), contrasted at
 other times of the batch (time-shuffled); one shared encoder embeds every device;
@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from multissl.errors import InvalidDataError, RecipeError
+from multissl.errors import InvalidDataError
 from multissl.methods.base import Method
 from multissl.methods.components import build_encoder
 from multissl_sensor.contrast import DeviceContrastiveLoss
@@ -28,8 +28,8 @@ class ColloSSLConfig:
     encoder: str = "cnn1d"
     encoder_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     temperature: float = 0.05
-    anchor: str = "fixed"
-    """"fixed": the modality's anchor device (``data.anchor``); "random": a device drawn per batch."""
+    random_anchor: bool = False
+    """False: the anchor is the modality's anchor device (``data.anchor``); True: a device drawn per batch."""
     accel_channels: list[int] = dataclasses.field(default_factory=lambda: [0, 1, 2])
     """Per-device channels whose Euclidean norm is the signal compared by MMD."""
     sigmas: list[float] = dataclasses.field(default_factory=lambda: list(COLLOSSL_SIGMAS))
@@ -50,6 +50,15 @@ def select_devices(magnitude: torch.Tensor, anchor: int, sigmas: torch.Tensor) -
     return positive, weights, mmd
 
 
+def check_devices(count: int) -> None:
+    """ColloSSL contrasts an anchor device with the others, so it needs two devices or more."""
+    if count < 2:
+        raise InvalidDataError(
+            f"collossl needs at least two synchronised devices; the data has {count}. Add devices (data.devices) or "
+            "use method 'simclr'."
+        )
+
+
 class ColloSSL(Method):
     """Collaborative contrastive learning across synchronised devices; batches need ``devices`` (N, D, T, C)."""
 
@@ -57,20 +66,19 @@ class ColloSSL(Method):
 
     def __init__(self, config: ColloSSLConfig, input_spec: dict[str, Any], optimizer=None, seed: int = 0):
         super().__init__(config, input_spec, optimizer, seed)
-        if config.anchor not in ("fixed", "random"):
-            raise RecipeError(f"collossl anchor must be 'fixed' or 'random', got {config.anchor!r}.")
         self.encoder = build_encoder(config.encoder, input_spec, config.encoder_options)
         self.objective = DeviceContrastiveLoss(config.temperature, config.negatives, config.negative_samples)
         self.register_buffer("sigmas", torch.tensor(config.sigmas, dtype=torch.float32), persistent=False)
 
+    def on_train_start(self) -> None:
+        """Refuse single-device data before the first step (the training windows are (D, T, C))."""
+        check_devices(self.trainer.train_dataloader.dataset[0].shape[0])
+
     def ssl_loss(self, batch: dict[str, torch.Tensor]):
         devices = batch["devices"]
         n, count = devices.shape[:2]
-        if count < 2:
-            raise InvalidDataError(
-                "collossl needs at least two synchronised devices; the data has one. Add devices or use method 'simclr'."
-            )
-        if self.config.anchor == "random":
+        check_devices(count)
+        if self.config.random_anchor:
             anchor = int(torch.randint(count, (1,), generator=self.generator(devices.device), device=devices.device))
         else:
             anchor = int(batch["anchor"][0])

@@ -9,6 +9,7 @@ deviation (NaN gaps ignored), saved in ``state_dict``. Windows touching a gap ar
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -17,7 +18,7 @@ from torch.utils.data import Dataset
 
 from multissl.errors import EmptyDataError, InvalidDataError, RecipeError
 from multissl.modalities.base import Modality, PreprocessingState
-from multissl_sensor.streams import SensorStreams, concatenate, read_streams
+from multissl_sensor.streams import Recording, SensorStreams, concatenate, read_streams
 from multissl_sensor.windows import majority_labels, window_starts
 
 SENSOR_VIEWS = [
@@ -85,11 +86,28 @@ class Sensor(Modality):
         self.dropped_windows = 0
 
     def load(self, source: Any) -> SensorStreams:
-        """One recording, or a list of recordings (e.g. subjects) whose windows never cross from one to the next."""
+        """One recording, or a list of recordings (e.g. subjects) whose windows never cross from one to the next.
+        A :class:`Recording` names its recording; a file is named by its path, anything else ``recording<i>``."""
         if isinstance(source, list | tuple):
             if not source:
                 raise EmptyDataError("sensor got an empty list of recordings.")
-            return concatenate([self.load(recording) for recording in source])
+            streams = concatenate([self._load_one(item, i) for i, item in enumerate(source)])
+        else:
+            streams = self._load_one(source, 0)
+        lengths = np.diff(np.append(streams.recording_starts, streams.values.shape[1]))
+        short = {name: int(n) for name, n in zip(streams.recording_names, lengths) if n < self.options.window}
+        if short:
+            raise InvalidDataError(
+                f"data.window is {self.options.window} samples but recordings {short} are shorter (samples each); "
+                "use a shorter window or leave those recordings out."
+            )
+        window_starts(streams.values, self.options.window, self.options.stride, streams.recording_starts)  # all gaps?
+        return streams
+
+    def _load_one(self, source: Any, position: int) -> SensorStreams:
+        name = str(source) if isinstance(source, str | Path) else f"recording{position}"
+        if isinstance(source, Recording):
+            name, source = source.name, source.source
         opts = self.options
         streams = read_streams(
             source, label_key=opts.label_key, device_column=opts.device_column,
@@ -100,14 +118,13 @@ class Sensor(Modality):
         if missing:
             raise InvalidDataError(f"Devices {missing} are not in the data, which has {streams.devices}.")
         order = [streams.devices.index(d) for d in wanted]
-        streams = SensorStreams(streams.values[order], streams.labels, list(wanted))
+        streams = SensorStreams(streams.values[order], streams.labels, list(wanted), recording_names=[name])
         if self.fitted and streams.values.shape[2] != self.mean.shape[1]:
             raise InvalidDataError(
                 f"Each device has {streams.values.shape[2]} channels but the run was trained on {self.mean.shape[1]}."
             )
         if opts.anchor is not None and opts.anchor not in streams.devices:
             raise InvalidDataError(f"data.anchor {opts.anchor!r} is not one of the devices {streams.devices}.")
-        window_starts(streams.values, opts.window, opts.stride)  # fail early: window too long, all gaps
         return streams
 
     def fit(self, raw: SensorStreams) -> None:
@@ -148,6 +165,12 @@ class Sensor(Modality):
         self.mean = np.asarray(state["mean"], dtype=np.float32)
         self.scale = np.asarray(state["scale"], dtype=np.float32)
         self.fitted = True
+
+    def anchor_windows(self, raw: SensorStreams) -> torch.Tensor:
+        """The anchor device's standardised windows (N, T, C), in the order of :meth:`dataset` and :meth:`labels`."""
+        dataset = self.dataset(raw)
+        anchor = dataset.values[self.anchor_index()]  # (T, C): only the anchor device is cut into windows
+        return anchor.unfold(0, dataset.window, 1)[torch.from_numpy(dataset.starts)].transpose(1, 2).contiguous()
 
     def labels(self, raw: SensorStreams) -> np.ndarray | None:
         if raw.labels is None:

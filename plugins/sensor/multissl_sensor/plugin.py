@@ -1,4 +1,5 @@
-"""Entry point of multissl-sensor: modality ``sensor``, sensor views, method ``collossl``, ``simclr`` on sensors.
+"""Entry point of multissl-sensor: modality ``sensor``, sensor views, method ``collossl``, ``simclr`` on sensors,
+the ``leave_one_subject_out`` evaluator, the ``actrectut`` dataset and the recipes.
 
 Keep this module light: components are registered as lazy ``"module:attribute"`` strings so that
 ``multissl plugins`` never imports torch.
@@ -21,7 +22,8 @@ VIEWS = {
 def multissl_register(registry) -> None:
     """Components of multissl-sensor."""
     registry.add_modality(
-        "sensor", "multissl_sensor.modality:Sensor", summary="synchronised wearable-device streams, windowed on the fly"
+        "sensor", "multissl_sensor.modality:Sensor", summary="synchronised wearable-device streams, windowed on the fly",
+        default_method="collossl", evaluators=["leave_one_subject_out"],
     )
     for name, (target, summary) in VIEWS.items():
         registry.add_view(name, target, summary=summary)
@@ -30,3 +32,20 @@ def multissl_register(registry) -> None:
         summary="ColloSSL: MMD-selected devices as positives/negatives, weighted contrastive loss",
     )
     registry.serve("simclr", "sensor")
+    registry.add_evaluator(
+        "leave_one_subject_out", "multissl_sensor.leave_one_subject_out:LeaveOneSubjectOut", modalities=["sensor"],
+        summary="macro F1 on each held-out subject with a fraction of the labels, against the encoder from scratch",
+    )
+    registry.add_dataset(
+        "actrectut", "multissl_sensor.actrectut:actrectut", modality="sensor", path="sensor/actrectut",
+        summary="ActRecTut gestures: 2 subjects, 3 IMUs (hand, lower arm, upper arm) x 5 channels, 32 Hz, 12 classes",
+        options={"sample_rate": 32.0},
+    )
+
+
+@hookimpl
+def multissl_recipe_dirs() -> list[str]:
+    """ColloSSL and SimCLR on ActRecTut (``multissl recipes``)."""
+    from pathlib import Path
+
+    return [str(Path(__file__).parent / "recipes")]

@@ -4,7 +4,8 @@ Accepted: a dict ``{device: (T, C) array}`` (a value may also be ``{"data": arra
 optionally with a label array under the label key; a long pandas DataFrame with a device column
 (rows of each device in time order, the remaining numeric columns are channels); a ``.npz`` file of
 per-device arrays; a ``.mat`` file holding either per-device arrays or one ``data`` (T, D*C) array
-split into equal blocks of ``channels_per_device`` (the ActRecTut layout).
+split into equal blocks of ``channels_per_device``. A :class:`Recording` names one of several recordings
+(a subject), so that evaluation can hold each out in turn.
 """
 
 from __future__ import annotations
@@ -16,22 +17,45 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from multissl.errors import EmptyDataError, InvalidDataError
+from multissl.errors import EmptyDataError, InvalidDataError, NonFiniteDataError
+
+
+@dataclasses.dataclass
+class Recording:
+    """One recording (e.g. one subject's session) under a name: ``source`` is anything ``sensor`` reads."""
+
+    name: str
+    source: Any
 
 
 @dataclasses.dataclass
 class SensorStreams:
     """Synchronised streams ``values`` (D, T, C) float32 (NaN marks gaps), per-sample ``labels`` (T,) or None,
-    and where each recording begins along T (windows never cross a recording boundary)."""
+    where each recording begins along T (windows never cross a recording boundary) and its name."""
 
     values: np.ndarray
     labels: np.ndarray | None
     devices: list[str]
     recording_starts: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    recording_names: list[str] = dataclasses.field(default_factory=lambda: ["recording0"])
+
+    def recordings(self, label_key: str) -> list[Recording]:
+        """Each recording as a :class:`Recording` of ``{device: (T, C) array, label_key: labels}`` (as read, unscaled)."""
+        bounds = np.append(self.recording_starts, self.values.shape[1])
+        parts = []
+        for name, start, stop in zip(self.recording_names, bounds[:-1], bounds[1:]):
+            source: dict[str, Any] = {device: self.values[d, start:stop] for d, device in enumerate(self.devices)}
+            if self.labels is not None:
+                source[label_key] = self.labels[start:stop]
+            parts.append(Recording(name, source))
+        return parts
 
 
 def concatenate(recordings: list[SensorStreams]) -> SensorStreams:
-    """Several recordings (e.g. subjects) of the same devices and channels as one :class:`SensorStreams`."""
+    """Several single recordings (e.g. subjects) of the same devices and channels as one :class:`SensorStreams`."""
+    names = [name for r in recordings for name in r.recording_names]
+    if len(set(names)) != len(names):
+        raise InvalidDataError(f"Recording names must be distinct, got {names}; name each with Recording(name, source).")
     first = recordings[0]
     for other in recordings[1:]:
         if other.devices != first.devices or other.values.shape[2] != first.values.shape[2]:
@@ -47,6 +71,7 @@ def concatenate(recordings: list[SensorStreams]) -> SensorStreams:
         None if first.labels is None else np.concatenate([r.labels for r in recordings]),
         list(first.devices),
         np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64),
+        list(names),
     )
 
 
@@ -84,7 +109,7 @@ def read_streams(source: Any, *, label_key: str | None, device_column: str, chan
         if len(labels) != values.shape[1]:
             raise InvalidDataError(f"labels hold {len(labels)} samples but the streams hold {values.shape[1]}.")
     if np.isinf(values).any():
-        raise InvalidDataError("sensor streams hold infinite values; only NaN is accepted, as a gap marker.")
+        raise NonFiniteDataError("sensor streams hold infinite values; only NaN is accepted, as a gap marker.")
     return SensorStreams(values, labels, list(arrays))
 
 

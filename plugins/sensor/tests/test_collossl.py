@@ -91,8 +91,8 @@ def test_bad_negative_options_are_named(options, message):
         DeviceContrastiveLoss(0.1, **options)
 
 
-def _method(anchor="fixed"):
-    config = ColloSSLConfig(anchor=anchor, encoder_options={"channels": [8, 8], "kernel_sizes": [5, 3]})
+def _method(random_anchor=False):
+    config = ColloSSLConfig(random_anchor=random_anchor, encoder_options={"channels": [8, 8], "kernel_sizes": [5, 3]})
     return ColloSSL(config, {"input_dim": 5})
 
 
@@ -106,7 +106,7 @@ def test_random_anchor_is_seeded_and_gives_a_finite_loss_with_gradients():
     devices = torch.randn(6, 3, 32, 5, generator=torch.Generator().manual_seed(0))
     batch = {"x": devices[:, 0], "devices": devices, "anchor": torch.zeros(6, dtype=torch.long)}
     torch.manual_seed(0)
-    method = _method("random")
+    method = _method(random_anchor=True)
     loss, logs = method.ssl_loss(batch)
     loss.backward()
     assert torch.isfinite(loss) and torch.isfinite(logs["positive_mmd"])

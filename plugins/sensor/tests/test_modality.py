@@ -1,4 +1,5 @@
-"""The sensor modality: windowing, labels by majority, normalisation round trip, input forms, bad input."""
+"""The sensor modality: windowing, labels by majority, normalisation round trip, input forms, named recordings
+(bad input: test_bad_input.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import torch
 from multissl_sensor.modality import Sensor, SensorOptions
 from multissl_sensor.windows import majority_labels, window_starts
 
-from multissl.errors import EmptyDataError, InvalidDataError
+from multissl.errors import InvalidDataError
 
 
 def _streams(length=100, devices=2, channels=5, seed=0):
@@ -80,23 +81,6 @@ def test_anchor_and_device_selection():
     assert (batch["x"] == batch["devices"][:, 1]).all()
 
 
-@pytest.mark.parametrize(
-    ("source", "match"),
-    [
-        ({"a": np.zeros((50, 3)), "b": np.zeros((40, 3))}, "equal length"),
-        ({"a": np.zeros((50, 3)), "b": np.zeros((50, 2))}, "missing channels"),
-        ({"a": np.zeros((50, 3)), "b": {"data": np.zeros((50, 3)), "sample_rate": 50}}, "sampled at 50"),
-        ({"a": np.zeros((10, 3)), "b": np.zeros((10, 3))}, "window is 20"),
-        ({"a": np.full((50, 3), np.nan), "b": np.zeros((50, 3))}, "touches a NaN gap"),
-        ({"a": np.zeros((50, 3)), "b": np.full((50, 3), np.inf)}, "infinite"),
-        ({"labels": np.zeros(50)}, "no device"),
-    ],
-)
-def test_bad_input_raises_a_clear_error(source, match):
-    with pytest.raises((InvalidDataError, EmptyDataError), match=match):
-        Sensor(SensorOptions(window=20, stride=10)).load(source)
-
-
 def test_windows_never_cross_from_one_recording_to_the_next():
     first, second = _streams(length=45, seed=0), _streams(length=30, seed=1)
     first["labels"], second["labels"] = np.zeros(45), np.ones(30)
@@ -123,3 +107,20 @@ def test_a_nan_run_drops_the_windows_it_touches_and_labels_stay_aligned():
     assert len(dataset) == len(modality.labels(raw)) == 19 - 4
     assert np.isfinite(modality.mean).all() and torch.isfinite(modality.transform(raw)[0]).all()
     assert not any(40 <= s <= 70 for s in dataset.starts)
+
+
+def test_recordings_are_named_and_split_back_as_read():
+    from multissl_sensor.streams import Recording
+
+    first, second = _streams(length=45, seed=0), _streams(length=30, seed=1)
+    first["labels"], second["labels"] = np.zeros(45), np.ones(30)
+    modality = Sensor(SensorOptions(window=20, stride=10))
+    raw = modality.load([Recording("s1", first), second])
+    assert raw.recording_names == ["s1", "recording1"]
+    parts = raw.recordings("labels")
+    assert [p.name for p in parts] == ["s1", "recording1"]
+    np.testing.assert_array_equal(parts[1].source["d1"], second["d1"])
+    np.testing.assert_array_equal(parts[0].source["labels"], first["labels"])
+    again = modality.load(parts)
+    np.testing.assert_array_equal(again.values, raw.values)
+    np.testing.assert_array_equal(again.recording_starts, raw.recording_starts)
