@@ -119,8 +119,9 @@ def test_bad_graphs_are_refused_with_their_reason(source, error, message):
 
 @pytest.mark.parametrize("source, error, message", BAD_RELATIONS.values(), ids=BAD_RELATIONS.keys())
 def test_bad_relation_data_is_refused_with_its_reason(source, error, message):
+    modality = TemporalRelationsModality()
     with pytest.raises(error, match=message):
-        TemporalRelationsModality().load(source)
+        modality.fit(modality.load(source))
 
 
 @pytest.mark.parametrize("modality, source", [("graph", "tokyo"), ("temporal_relations", "cora")])

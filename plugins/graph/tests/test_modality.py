@@ -60,7 +60,8 @@ def test_edge_list_and_feature_table_give_the_same_graph_as_data():
         (Data(x=torch.eye(2), edge_index=torch.empty(2, 0, dtype=torch.long)), EmptyDataError, "no edges"),
         (Data(x=torch.tensor([[float("nan")], [1.0]]), edge_index=torch.tensor([[0], [1]])), NonFiniteDataError, None),
         (Data(x=torch.eye(2), edge_index=torch.tensor([[0], [1]]), y=torch.tensor([0])), InvalidDataError, "-1 for unlabelled"),
-        ("graph.txt", InvalidDataError, "torch_geometric Data"),
+        ("graph.txt", InvalidDataError, "is not a folder"),
+        (42, InvalidDataError, "torch_geometric Data"),
     ],
 )
 def test_bad_input_raises_a_clear_error(source, error, message):

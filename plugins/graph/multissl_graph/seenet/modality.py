@@ -85,11 +85,6 @@ class TemporalRelationsModality(Modality):
                 "temporal_relations expects a TemporalRelations, a directory in SEENet's format, or a dict "
                 f"{{'train', 'valid', 'test', 'coords'}} of CSV paths/DataFrames; got {type(source).__name__}."
             )
-        if len(data.valid) == 0:
-            raise InvalidDataError(
-                "There are no validation triples; SEENet keeps the checkpoint of best validation MRR@10, so give a valid "
-                "split (e.g. 10% of the triples)."
-            )
         if self.fitted and (list(data.locations) != self.locations or list(data.kinds) != self.kinds or list(data.slots) != self.slots):
             raise InvalidDataError(
                 "These data have other locations, relation kinds or slots than the run was trained on; SEENet learns "
@@ -98,6 +93,11 @@ class TemporalRelationsModality(Modality):
         return data
 
     def fit(self, raw: TemporalRelations) -> None:
+        if len(raw.valid) == 0:
+            raise InvalidDataError(
+                "There are no validation triples; SEENet keeps the checkpoint of best validation MRR@10, so give a valid "
+                "split (e.g. 10% of the triples) to train on."
+            )
         distances = pair_distances(raw.coords, raw.train[:, [0, 2]])
         self.boundaries = quantile_boundaries(distances, self.options.distance_bins)
         self.locations, self.kinds, self.slots = list(raw.locations), list(raw.kinds), list(raw.slots)
