@@ -210,7 +210,8 @@ class Interactions(Modality):
         )
         if self.options.unknown_ids == "error":
             raise InvalidDataError(
-                f"{message} ID-based models have no vector for them; set data.unknown_ids=skip to leave them out, and "
+                f"{message} ID-based models have no vector for them; set data.unknown_ids=skip to keep them as NaN rows of "
+                "embed (left out of ranking, and counted), and "
                 "use multissl_recsys.recommend, which serves unknown users the most popular items."
             )
         warnings.warn(
