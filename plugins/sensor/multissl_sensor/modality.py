@@ -98,8 +98,8 @@ class Sensor(Modality):
         short = {name: int(n) for name, n in zip(streams.recording_names, lengths) if n < self.options.window}
         if short:
             raise InvalidDataError(
-                f"data.window is {self.options.window} samples but recordings {short} are shorter (samples each); "
-                "use a shorter window or leave those recordings out."
+                f"data.window is {self.options.window} samples but these recordings are shorter (name: samples): "
+                f"{short}; use a shorter window or leave those recordings out."
             )
         window_starts(streams.values, self.options.window, self.options.stride, streams.recording_starts)  # all gaps?
         return streams
