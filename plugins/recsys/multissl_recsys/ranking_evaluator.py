@@ -25,7 +25,7 @@ import scipy.sparse as sp
 
 from multissl.errors import InvalidDataError, RecipeError
 from multissl.eval.evaluator import BASELINE_KEY, BASELINE_PREFIX, Evaluator
-from multissl_recsys.evaluation import embeddings_of, long_tail_mask, most_popular_embeddings, ranking_metrics
+from multissl_recsys.evaluation import embeddings_of, most_popular_embeddings, ranking_metrics
 
 MOST_POPULAR = "most-popular items"
 
@@ -58,12 +58,10 @@ class Ranking(Evaluator):
 
     def check(self, modality: Any) -> None:
         self.cutoffs()
-        if self.options.long_tail:
-            long_tail_mask(np.zeros(1), self.options.head_fraction)
+        if not 0.0 < self.options.head_fraction < 1.0:
+            raise RecipeError(f"evaluate.head_fraction (the popular items left out of tail/) must be in (0, 1), got {self.options.head_fraction}.")
         if self.options.max_users is not None and self.options.max_users < 1:
             raise RecipeError(f"evaluate.max_users must be at least 1 (or left out for every user), got {self.options.max_users}.")
-        if getattr(modality, "name", None) != "interactions":
-            raise RecipeError(f"The ranking evaluator reads the interactions modality, not {getattr(modality, 'name', modality)!r}.")
 
     def __call__(self, run: Any, source: Any) -> dict[str, Any]:
         self.check(run.modality)
