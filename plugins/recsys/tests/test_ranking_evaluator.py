@@ -105,3 +105,12 @@ def test_the_two_tower_baseline_is_the_same_towers_without_ssl(interactions):
     assert run.metrics["evaluation"]["baseline"] == "two towers without SSL (ssl: none)"
     assert run.metrics["evaluation"]["baseline/recall@5"] == pytest.approx(plain.metrics["evaluation"]["recall@5"])
     assert plain.metrics["evaluation"]["baseline"] == MOST_POPULAR
+
+
+def test_a_loaded_run_ranks_the_same_held_out_split_as_when_it_was_trained(interactions, tmp_path):
+    interactions.to_csv(tmp_path / "log.csv", index=False)
+    settings = {"max_steps": 2, "batch_size": 16, "embedding_dim": 4, "trainer.enable_progress_bar": False}
+    run = multissl.pretrain("interactions", str(tmp_path / "log.csv"), method="simgcl", recipe={"evaluate": {"k": 5}, "output_dir": str(tmp_path / "run")}, **settings)
+    again = multissl.evaluate(multissl.load(tmp_path / "run"))
+    for key in ("recall@5", "ndcg@5", "baseline/recall@5", "n_users"):
+        assert again[key] == pytest.approx(run.metrics["evaluation"][key]), key
