@@ -59,7 +59,7 @@ def test_regression_reports_rmse_in_target_units_and_r2():
     run = StubRun(frame, "value", lambda raw: raw.labels.astype(np.float32)[:, None])
     report = TabularProbe(TabularProbeOptions(**FAST), seed=0)(run, frame)
     assert report["mlp_head/r2"] > 0.95 and report["baseline/mlp_head/r2"] > 0.95
-    assert report["mlp_head/rmse"] < 0.1 * frame["value"].std()
+    assert report["mlp_head/rmse"] < 0.25 * frame["value"].std()
     assert set(report) >= {"mlp_head/rmse", "mlp_head/mae", "baseline/mlp_head/rmse", "baseline/mlp_head/mae"}
 
 
