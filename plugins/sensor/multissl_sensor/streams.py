@@ -22,7 +22,7 @@ from multissl.errors import EmptyDataError, InvalidDataError, NonFiniteDataError
 
 @dataclasses.dataclass
 class Recording:
-    """One recording (e.g. one subject's session) under a name: ``source`` is anything ``sensor`` reads."""
+    """One recording (e.g. one subject) under a name: ``source`` is anything ``sensor`` reads."""
 
     name: str
     source: Any
