@@ -14,8 +14,7 @@ from multissl import hookimpl
 @hookimpl
 def multissl_register(registry) -> None:
     """Components of multissl-graph."""
-    # default method: PairwiseDistance, the label-free task with the best Cora accuracy jointly trained
-    # (docs/methods/selftask.md) and the one the paper finds most helpful among structure tasks
+    # default method: PairwiseDistance, the label-free task with the highest mean Cora accuracy (docs/methods/selftask.md)
     registry.add_modality(
         "graph", "multissl_graph.modality:Graph", default_method="pairwise_distance", evaluators=["node_classification"],
         summary="one attributed graph (PyG Data, Planetoid folder, edge-list CSV), full batch or neighbour mini-batches",
