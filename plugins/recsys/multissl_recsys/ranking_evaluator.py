@@ -16,7 +16,6 @@ the SSL term is for; a method without one (LightGCN) is compared with the most-p
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from typing import Any, Literal
 
@@ -126,7 +125,7 @@ def retrain(run: Any, method: str, method_options: dict[str, Any]) -> Any:
             "The baseline retrains the method without SSL on the run's training data, which this loaded run does not "
             "hold (it was trained on an in-memory object). Evaluate with baseline=most_popular, or in the process that trained it."
         )
-    recipe = copy.deepcopy({k: v for k, v in run.recipe.to_dict().items() if k != "data"})
-    data = {k: v for k, v in run.recipe.to_dict()["data"].items() if k != "source"}
-    recipe.update(data={**data, "source": source}, method={"name": method, **method_options}, evaluate=None, output_dir=None, resume=None)
+    recipe = run.recipe.to_dict()
+    recipe["data"]["source"] = source  # the object itself, not its description
+    recipe.update(method={"name": method, **method_options}, evaluate=None, output_dir=None, resume=None)
     return run_recipe(recipe)
