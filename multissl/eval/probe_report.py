@@ -132,6 +132,8 @@ def format_report(report: dict[str, Any]) -> str:
     lines.insert(1, "  ".join("-" * width for width in widths))
     if all(key in report for key in _COUNTS):
         lines.insert(0, f"{report['task']}: {report['n_train']} train / {report['n_test']} test samples")
+    if any("@" in metric and "%" in metric for metric in metrics):
+        lines.append("probe@N%: trained on N% of the training labels (per class, at least one sample)")
     return "\n".join(lines)
 
 

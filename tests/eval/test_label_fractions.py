@@ -9,7 +9,7 @@ from sklearn.datasets import load_digits
 import multissl
 from multissl.errors import RecipeError
 from multissl.eval.linear_probe import linear_probe
-from multissl.eval.probe_report import fraction_name, label_subset, probe_report
+from multissl.eval.probe_report import format_report, fraction_name, label_subset, probe_report
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +45,9 @@ def test_report_keys_and_fewer_labels_score_lower(digits):
     assert accuracies == sorted(accuracies) and accuracies[-1] > 0.95 and accuracies[0] < 0.85
     assert report["baseline/linear_probe@1%/accuracy"] == report["linear_probe@1%/accuracy"]  # same features, same subset
     assert report["n_train"] == 1257 and report["n_test"] == 540
+    assert format_report(report).endswith("probe@N%: trained on N% of the training labels (per class, at least one sample)")
     only_full = probe_report(features, labels, evaluators=("linear_probe",))
-    assert not any("@" in key for key in only_full)
+    assert not any("@" in key for key in only_full) and "N%" not in format_report(only_full)
 
 
 @pytest.mark.parametrize("fractions", [[0.0], [1.5], [], "0.1", [True]])
