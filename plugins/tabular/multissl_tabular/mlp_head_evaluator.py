@@ -101,7 +101,8 @@ class TabularProbe(Evaluator):
         report = {f"{METRIC_PREFIX}{k}": v for k, v in embedded.items()}
         report.update({f"{BASELINE_PREFIX}{METRIC_PREFIX}{k}": v for k, v in raw_scores.items()})
         train, validation, test = splits
-        return {**report, BASELINE_KEY: "raw features", "n_train": len(train), "n_validation": len(validation), "n_test": len(test)}
+        counts = {"task": task, "n_train": len(train), "n_validation": len(validation), "n_test": len(test)}
+        return {**report, BASELINE_KEY: "raw features", **counts}
 
     def split(self, targets: np.ndarray, task: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Row indices of the train, validation and test rows (stratified for classification)."""

@@ -42,7 +42,7 @@ def test_classification_with_the_label_as_embedding_scores_one():
     report = TabularProbe(TabularProbeOptions(**FAST), seed=0)(run, frame.drop(columns="value"))
     assert report["mlp_head/accuracy"] == 1.0 and report["mlp_head/macro_f1"] == 1.0
     assert report["baseline/mlp_head/accuracy"] > 0.9  # the raw column x separates the classes too
-    assert report["baseline"] == "raw features"
+    assert report["baseline"] == "raw features" and report["task"] == "classification"
     assert (report["n_train"], report["n_validation"], report["n_test"]) == (256, 64, 80)  # 64 / 16 / 20 %
 
 
