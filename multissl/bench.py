@@ -79,17 +79,23 @@ def run_bench(
 ) -> list[BenchRun]:
     """Train and evaluate every recipe with every seed, in order; ``progress`` hears of each run."""
     from multissl import api
+    from multissl.engine.trainer import check_output_dir
 
     if not seeds:
         raise RecipeError("Pass at least one seed, e.g. --seeds 0 1 2.")
     prepared = prepare(recipes, overrides)
+    kept = {(name, seed): None if keep is None else Path(keep) / Path(name).stem / f"seed{seed}"
+            for name in prepared for seed in seeds}
+    for directory in kept.values():
+        if directory is not None:
+            check_output_dir(directory, None)  # a finished run already there is refused before anything trains
     runs: list[BenchRun] = []
     total = len(prepared) * len(seeds)
     started = time.perf_counter()
     for name, raw in prepared.items():
         for seed in seeds:
             progress(f"[{len(runs) + 1}/{total}] {name} seed {seed} (elapsed {_clock(time.perf_counter() - started)})")
-            raw_run = _seeded(raw, seed, None if keep is None else Path(keep) / Path(name).stem / f"seed{seed}")
+            raw_run = _seeded(raw, seed, kept[name, seed])
             begun = time.perf_counter()
             with _quiet_lightning():
                 run = api.run_recipe(raw_run)

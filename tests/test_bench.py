@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from multissl.bench import markdown_table, prepare, run_bench, BenchRun
+from multissl.bench import BenchRun, markdown_table, prepare, run_bench
 from multissl.cli import main
-from multissl.errors import RecipeError
+from multissl.errors import RecipeError, RunDirectoryError
 
 TINY = """\
 modality: vectors
@@ -63,6 +63,8 @@ def test_bench_means_match_the_csv_and_keep_keeps_runs(two_recipes, tmp_path):
     mean = sum(values) / 2
     std = abs(values[0] - values[1]) / 2**0.5
     assert f"{mean:.4f} ± {std:.4f}" in markdown_table(runs, "multissl bench x")
+    with pytest.raises(RunDirectoryError, match="already holds a finished run"):
+        run_bench(two_recipes, [4], keep=tmp_path / "kept", progress=lambda line: None)
 
 
 def test_mean_std_cells_on_known_values():
