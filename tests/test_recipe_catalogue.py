@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -89,3 +91,10 @@ def test_every_lazily_registered_component_loads(component):
         assert isinstance(loaded, type), f"{component.kind} {component.name!r} should be a class, got {loaded!r}"
     else:
         assert callable(loaded)
+
+
+def test_listing_recipes_imports_no_torch():
+    code = ("import sys; from multissl.cli import main; main(['recipes', '--json']); main(['recipes']); "
+            "print('torch' in sys.modules, file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stderr.strip().splitlines()[-1] == "False"
