@@ -36,8 +36,11 @@ def probe_report(
     One split drawn with ``seed`` (stratified for classification) serves every probe; the task is inferred
     from all labels. RankMe is computed on all samples. The raw kNN probe standardises its features (they come
     in arbitrary units); the embeddings' does not. ``evaluators`` names probes among ``EVALUATORS``.
-    Returns a flat dict such as ``linear_probe/accuracy``, ``knn_probe/macro_f1``, ``rankme``, the same keys
-    prefixed ``baseline/`` for the raw features, and ``n_train``, ``n_test``, ``task``.
+    ``label_fractions``: the linear probe is trained on each fraction of the training split's labels
+    (:func:`label_subset`) and scored on the whole test split, the few-label protocol of SimCLR (Chen et al.
+    2020, Table 7); 1.0 is the whole training split.
+    Returns a flat dict such as ``linear_probe/accuracy``, ``linear_probe@1%/accuracy``, ``knn_probe/macro_f1``,
+    ``rankme``, the same keys prefixed ``baseline/`` for the raw features, and ``n_train``, ``n_test``, ``task``.
     """
     unknown = [name for name in evaluators if name not in EVALUATORS]
     if unknown:
@@ -96,7 +99,7 @@ def fraction_name(fraction: float) -> str:
 
 def label_subset(labels: np.ndarray, task: str, fraction: float, seed: int) -> np.ndarray:
     """Positions of a seeded ``fraction`` of ``labels``: for classification round(fraction x count) samples of
-    each class, at least one (class-balanced like SimCLR's 1 % / 10 % ImageNet subsets); for regression
+    each class, at least one (stratified: each class keeps its share); for regression
     round(fraction x N) samples, at least two."""
     rng = np.random.default_rng(seed)
     if task != "classification":
