@@ -197,16 +197,22 @@ def test_cli_embed_of_a_missing_run(unchanged, tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
+def interrupted(run: Path) -> None:
+    """What a run killed during training leaves: checkpoints, no run files."""
+    for path in run.iterdir():
+        if path.is_file():
+            path.unlink()
+    (run / "checkpoints").mkdir(exist_ok=True)
+    (run / "checkpoints" / "last.ckpt").write_bytes(b"checkpoint")
+
+
 RUN_DIRECTORY_CASES = {
     "missing weights": (lambda run: (run / "weights.safetensors").unlink(), "missing weights.safetensors"),
     "truncated weights": (lambda run: (run / "weights.safetensors").write_bytes(b"\x08"), "weights.safetensors is corrupt"),
     "metrics not JSON": (lambda run: (run / "metrics.json").write_text("{"), "metrics.json is corrupt"),
     "run.json not a mapping": (lambda run: (run / "run.json").write_text("3"), "run.json is corrupt"),
     "newer format": (lambda run: (run / "run.json").write_text(json.dumps({"format_version": 99})), "Upgrade multissl"),
-    "checkpoints only": (
-        lambda run: [p.unlink() for p in run.iterdir() if p.is_file()],
-        "resume it with `resume: last`",
-    ),
+    "checkpoints only": (lambda run: interrupted(run), "resume it with `resume: last`"),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -111,7 +112,8 @@ def test_cli_lists_plugins_as_json_without_importing_torch(throwaway_plugins):
     listing_text, marker = result.stdout.rsplit("\n", 2)[0], result.stdout.strip().splitlines()[-1]
     assert marker == "TORCH_NOT_IMPORTED"
     listing = {p["name"]: p for p in json.loads(listing_text)}
-    for name in ("core", "speech", "graph", "tabular", "sensor", "recsys", "squares", "broken"):
+    installed = {ep.name for ep in importlib.metadata.entry_points(group="multissl")}  # the core alone in the lowest-versions job
+    for name in ("core", "squares", "broken", *sorted({"speech", "graph", "tabular", "sensor", "recsys"} & installed)):
         assert name in listing, name
         assert set(listing[name]) >= {"name", "version", "components", "error"}
     assert listing["core"]["error"] is None
