@@ -78,7 +78,13 @@ class NodeClassification(Evaluator):
             stratify = y[candidates].numpy() if len(counts) and counts.min() >= 2 else None
             test_mask = torch.zeros_like(labelled)
             if len(nodes) >= 2:
-                test = train_test_split(nodes, test_size=self.options.test_fraction, random_state=self.seed, stratify=stratify)[1]
+                try:
+                    test = train_test_split(nodes, test_size=self.options.test_fraction, random_state=self.seed, stratify=stratify)[1]
+                except ValueError as exc:  # fewer test nodes than classes
+                    raise InvalidDataError(
+                        f"{len(nodes)} labelled nodes cannot be split into training and test nodes with test_fraction "
+                        f"{self.options.test_fraction} ({exc}); give the graph a test_mask or a larger test_fraction."
+                    ) from exc
                 test_mask[torch.as_tensor(test)] = True
         test_mask = test_mask & labelled
         train_mask = (labelled & ~test_mask & ~(val_mask if val_mask is not None else torch.zeros_like(labelled))
@@ -96,13 +102,13 @@ def _accuracy(run: Any, graph, train_nodes: torch.Tensor, test_nodes: torch.Tens
     on its embeddings fitted on ``train_nodes``."""
     y = graph.y.long()
     method = run.method
-    batch = run.modality.transform(graph)
     if getattr(method, "classifier", None) is None:
         from sklearn.linear_model import LogisticRegression
 
         embeddings = run.embed_loaded(graph)
         probe = LogisticRegression(max_iter=1000).fit(embeddings[train_nodes.numpy()], y[train_nodes].numpy())
         return float(probe.score(embeddings[test_nodes.numpy()], y[test_nodes].numpy()))
+    batch = run.modality.transform(graph)
     seen = batch["train_mask"] & test_nodes
     if seen.any():
         raise InvalidDataError(
