@@ -49,13 +49,13 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("pretrain", help="pretrain from a recipe (a YAML path or a shipped recipe name)")
     p.add_argument("recipe")
-    p.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="override recipe keys, e.g. trainer.max_epochs=5")
+    p.add_argument("--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE", help="override recipe keys, e.g. trainer.max_epochs=5")
     p.set_defaults(handler=_pretrain)
 
     p = sub.add_parser("bench", help="run recipes over seeds; write each metric's mean ± std next to its baseline's")
     p.add_argument("recipes", nargs="+", metavar="RECIPE", help="shipped recipe names or YAML paths (each needs `evaluate:`)")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="default: 0 1 2")
-    p.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="overrides applied to every recipe")
+    p.add_argument("--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE", help="overrides applied to every recipe")
     p.add_argument("-o", "--output", help="Markdown table to write (a .csv of the raw values is written beside it)")
     p.add_argument("--keep", metavar="DIR", help="keep each run directory under DIR/<recipe>/seed<N> (default: none kept)")
     p.set_defaults(handler=_bench)
@@ -76,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
         "--evaluators",
         help="comma-separated evaluator names (default: the run's own, else its modality's; see `multissl plugins`)",
     )
-    p.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="evaluator options, e.g. test_fraction=0.3 k=20")
+    p.add_argument("--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE", help="evaluator options, e.g. test_fraction=0.3 k=20")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_evaluate)
     return parser

@@ -76,3 +76,10 @@ def test_methods_and_recipes_list_what_is_registered(capsys):
 def test_errors_are_one_clear_message_and_exit_code_2(argv, message, capsys):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_repeated_set_flags_all_count():
+    from multissl.cli import _parser
+
+    args = _parser().parse_args(["pretrain", "r.yaml", "--set", "a=1", "--set", "b=2", "c=3"])
+    assert args.set == ["a=1", "b=2", "c=3"]
