@@ -180,7 +180,9 @@ def _pretrain(args) -> int:
     from multissl.recipe import apply_overrides, read_recipe
 
     raw = apply_overrides(read_recipe(api.resolve_recipe_path(args.recipe)), args.set)
-    raw.setdefault("output_dir", str(Path("runs") / Path(args.recipe).stem))
+    if raw.get("output_dir") is None:
+        base = Path("runs") / Path(args.recipe).stem
+        raw["output_dir"] = str(base if raw.get("resume") else _fresh_run_dir(base))
     run = api.run_recipe(raw)
     train = run.metrics["train"]
     print(f"\nTrained {run.recipe.method} on {run.recipe.modality}: {train['epochs']} epochs, {train['steps']} steps, "
@@ -190,6 +192,16 @@ def _pretrain(args) -> int:
 
         print(format_report(run.metrics["evaluation"]))
     return 0
+
+
+def _fresh_run_dir(base: Path) -> Path:
+    """``base``, or ``base-2``, ``base-3``, ... when it already holds something: a rerun of the same command never
+    collides with (or touches) an earlier run."""
+    candidate, number = base, 1
+    while candidate.exists() and any(candidate.iterdir()):
+        number += 1
+        candidate = base.with_name(f"{base.name}-{number}")
+    return candidate
 
 
 def _bench(args) -> int:

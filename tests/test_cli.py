@@ -83,3 +83,18 @@ def test_repeated_set_flags_all_count():
 
     args = _parser().parse_args(["pretrain", "r.yaml", "--set", "a=1", "--set", "b=2", "c=3"])
     assert args.set == ["a=1", "b=2", "c=3"]
+
+
+def test_a_rerun_of_pretrain_gets_a_fresh_default_output_dir(tmp_path, monkeypatch):
+    from multissl.cli import _fresh_run_dir
+
+    monkeypatch.chdir(tmp_path)
+    base = tmp_path / "runs" / "recipe"
+    assert _fresh_run_dir(base) == base
+    base.mkdir(parents=True)
+    assert _fresh_run_dir(base) == base  # an empty directory is reused
+    (base / "recipe.yaml").write_text("x")
+    assert _fresh_run_dir(base) == base.with_name("recipe-2")
+    (tmp_path / "runs" / "recipe-2").mkdir()
+    (tmp_path / "runs" / "recipe-2" / "f").write_text("x")
+    assert _fresh_run_dir(base) == base.with_name("recipe-3")
