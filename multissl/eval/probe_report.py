@@ -116,9 +116,9 @@ def format_report(report: dict[str, Any]) -> str:
     """A text table of any evaluator's report: one row per metric, columns for the run and (when present) its
     baseline, headed by what the baseline is."""
     metrics: list[str] = []
-    for key in report:
+    for key, value in report.items():
         metric = key.removeprefix(BASELINE_PREFIX)
-        if key not in _COUNTS and key != BASELINE_KEY and metric not in metrics:
+        if not _is_fact(key, value) and metric not in metrics:
             metrics.append(metric)
     has_raw = any(key.startswith(BASELINE_PREFIX) for key in report)
     header = ["metric", "embeddings"] + ([str(report.get(BASELINE_KEY, "baseline"))] if has_raw else [])
@@ -135,9 +135,17 @@ def format_report(report: dict[str, Any]) -> str:
     lines.insert(1, "  ".join("-" * width for width in widths))
     if all(key in report for key in _COUNTS):
         lines.insert(0, f"{report['task']}: {report['n_train']} train / {report['n_test']} test samples")
+    other_facts = [f"{k}={v}" for k, v in report.items() if _is_fact(k, v) and k not in _COUNTS and k != BASELINE_KEY]
+    if other_facts:
+        lines.append(", ".join(other_facts))
     if any("@" in metric and "%" in metric for metric in metrics):
         lines.append("probe@N%: trained on N% of the training labels (per class, at least one sample)")
     return "\n".join(lines)
+
+
+def _is_fact(key: str, value: Any) -> bool:
+    """Counts (``n_*``), the task and other text describe the evaluation; they are not metrics."""
+    return key in _COUNTS or key == BASELINE_KEY or key.startswith("n_") or isinstance(value, str)
 
 
 def _cell(value: Any) -> str:

@@ -85,3 +85,12 @@ def test_format_report_is_an_aligned_table(wine):
     assert len({len(line) for line in lines[1:]}) == 1  # columns aligned
     without_raw = format_report(probe_report(features, labels, evaluators=("rankme",)))
     assert "raw features" not in without_raw and "rankme" in without_raw
+
+
+def test_format_report_lists_counts_as_facts_not_metrics():
+    text = format_report(
+        {"mlp_head/accuracy": 0.8, "baseline/mlp_head/accuracy": 0.7, "baseline": "raw features", "n_validation": 3}
+    )
+    rows = [line.split()[0] for line in text.splitlines()]
+    assert "n_validation" not in rows and "mlp_head/accuracy" in rows
+    assert text.splitlines()[-1] == "n_validation=3"
