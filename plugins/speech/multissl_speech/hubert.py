@@ -27,7 +27,7 @@ from multissl_speech.pooling import masked_mean
 class HuBERTConfig:
     """HuBERT options. Masking, logits, loss and targets are HuBERT Base's (REFERENCES.md, HuBERT); the encoder
     defaults to a CPU-sized 3 x 192 with 64-channel convolutions of Base's kernels and strides (Base: 12 x 768,
-    512 channels, positional conv 128/16: the shipped recipe ``librispeech_hubert_base``). ``teacher`` switches to
+    512 channels, positional conv 128/16: docs/methods/hubert.md gives the keys). ``teacher`` switches to
     iteration 2, whose targets are ``teacher_layer`` (Base: 6 of 12)."""
 
     hidden_size: int = 192

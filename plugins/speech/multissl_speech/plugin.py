@@ -31,7 +31,7 @@ def multissl_register(registry) -> None:
 
 @hookimpl
 def multissl_recipe_dirs() -> list[str]:
-    """Recipes on the shared speech datasets and with the papers' Base sizes (``multissl recipes``)."""
+    """Recipes on the shared speech datasets (``multissl recipes``)."""
     from pathlib import Path
 
     return [str(Path(__file__).parent / "recipes")]

@@ -20,7 +20,7 @@ from multissl_speech.tera_alteration import TERAAlteration, TERAAlterationOption
 class TERAConfig(TERAAlterationOptions):
     """TERA options. The alteration, loss and optimiser are the reference's ``logMelBase-T-F-M`` (REFERENCES.md,
     TERA); the encoder defaults to a CPU-sized 3 x 192 (the paper's Base is 3 x 768, 12 heads, FFN 3072: the
-    shipped recipe ``librispeech_tera_base``). The alteration options (``proportion``, ``span``, ...) are inherited
+    keys in docs/methods/tera.md). The alteration options (``proportion``, ``span``, ...) are inherited
     from :class:`TERAAlterationOptions` and checked when the recipe is read."""
 
     d_model: int = 192
