@@ -24,6 +24,7 @@ from lightning.pytorch.loggers import CSVLogger
 from torch.utils.data import IterableDataset, Subset
 
 from multissl.engine.checkpoint_io import AtomicCheckpointIO
+from multissl.engine.collapse_monitor import CollapseMonitor
 from multissl.engine.sync_batchnorm import GlobalBatchNormPlugin
 from multissl.errors import InvalidDataError, NonFiniteLossError, RecipeError, RunDirectoryError
 from multissl.engine.run_directory import INFO_FILE
@@ -101,7 +102,7 @@ def build_trainer(
         limit_train_batches=options.limit_train_batches,
         check_val_every_n_epoch=options.check_val_every_n_epoch,
         default_root_dir=work_dir,
-        callbacks=[best, last, *callbacks],
+        callbacks=[best, last, CollapseMonitor(), *callbacks],
         logger=loggers or False,
         sync_batchnorm=options.sync_batchnorm,
         plugins=[AtomicCheckpointIO(), *([GlobalBatchNormPlugin()] if options.sync_batchnorm else [])],

@@ -68,3 +68,9 @@ def test_label_validation(iris):
     bad[0, 0] = np.inf
     with pytest.raises(NonFiniteDataError):
         linear_probe(bad, train_y, test_x, test_y)
+
+
+def test_a_scale_shifted_embedding_gets_the_same_score(breast_cancer, linear_regression):
+    for train_x, train_y, test_x, test_y in (breast_cancer, linear_regression):
+        shifted = linear_probe(train_x * 1000 + 5, train_y, test_x * 1000 + 5, test_y)
+        assert shifted == pytest.approx(linear_probe(train_x, train_y, test_x, test_y), abs=1e-6)
