@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from multissl.errors import MultisslError
+from multissl.errors import MultisslError, TrainingInterrupted
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,6 +21,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.handler(args) or 0
+    except TrainingInterrupted as exc:  # 128 + signal, as a shell reports a process the signal ended
+        print(f"multissl: {exc}", file=sys.stderr)
+        return 128 + exc.signal_number
     except MultisslError as exc:
         print(f"multissl: error: {exc}", file=sys.stderr)
         return 2
@@ -50,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("pretrain", help="pretrain from a recipe (a YAML path or a shipped recipe name)")
     p.add_argument("recipe")
     p.add_argument("--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE", help="override recipe keys, e.g. trainer.max_epochs=5")
+    p.add_argument("--verbose", action="store_true", help="also print Lightning's start-up lines and the model summary")
     p.set_defaults(handler=_pretrain)
 
     p = sub.add_parser("bench", help="run recipes over seeds; write each metric's mean ± std next to its baseline's")
@@ -179,6 +183,10 @@ def _pretrain(args) -> int:
     from multissl import api
     from multissl.recipe import apply_overrides, read_recipe
 
+    if args.verbose:
+        from multissl.engine import startup_messages
+
+        startup_messages.show()
     raw = apply_overrides(read_recipe(api.resolve_recipe_path(args.recipe)), args.set)
     if raw.get("output_dir") is None:
         base = Path("runs") / Path(args.recipe).stem

@@ -65,6 +65,16 @@ class DistributedError(MultisslError, RuntimeError):
     """Processes of a data-parallel job disagree (e.g. on tensor shapes)."""
 
 
+class TrainingInterrupted(MultisslError, RuntimeError):
+    """Training stopped on a signal (SIGTERM, SIGINT, SIGUSR1) after checkpointing its exact position.
+
+    ``signal_number`` is the signal received; the CLI exits with ``128 + signal_number`` (143, 130, 138)."""
+
+    def __init__(self, message: str, signal_number: int) -> None:
+        super().__init__(message)
+        self.signal_number = signal_number
+
+
 def close_matches(name: str, choices: Iterable[str], n: int = 3) -> list[str]:
     """The ``n`` names in ``choices`` closest to ``name`` (difflib ratio >= 0.6)."""
     return difflib.get_close_matches(name, list(choices), n=n, cutoff=0.6)

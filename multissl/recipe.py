@@ -56,6 +56,12 @@ class TrainerOptions:
     metric) instead of the last epoch's; only with a validation set."""
     sync_batchnorm: bool = True
     """With several processes, normalise BatchNorm layers over the global batch (as one process would)."""
+    checkpoint_every_minutes: float | None = 30.0
+    """Also checkpoint inside an epoch after this much training time (``null``: only at epoch ends)."""
+    checkpoint_every_n_steps: int | None = None
+    """Checkpoint inside an epoch every this many optimisation steps instead of by time."""
+    checkpoints_kept: int = 2
+    """How many of the newest mid-epoch checkpoints stay (``checkpoints/step=N.ckpt``); ``last.ckpt`` is always the newest."""
 
 
 @dataclasses.dataclass
@@ -403,6 +409,12 @@ def _check_trainer(options: TrainerOptions) -> None:
         problems.append(f"devices must be 'auto', a count, -1 or indices like '0,1', got {devices!r}")
     if options.precision not in PRECISIONS:
         problems.append(f"precision must be one of {', '.join(map(str, PRECISIONS[:6]))} (or 64, 32, 16), got {options.precision!r}")
+    if options.checkpoint_every_minutes is not None and not options.checkpoint_every_minutes > 0:
+        problems.append(f"checkpoint_every_minutes must be positive, or null for none, got {options.checkpoint_every_minutes}")
+    if options.checkpoint_every_n_steps is not None and options.checkpoint_every_n_steps < 1:
+        problems.append(f"checkpoint_every_n_steps must be at least 1, or null to checkpoint by time, got {options.checkpoint_every_n_steps}")
+    if options.checkpoints_kept < 1:
+        problems.append(f"checkpoints_kept must be at least 1, got {options.checkpoints_kept}")
     if options.max_time is not None and not _MAX_TIME.fullmatch(str(options.max_time).strip()):
         problems.append(f"max_time must look like DD:HH:MM:SS (e.g. 00:02:30:00 for two and a half hours), got {options.max_time!r}")
     if problems:

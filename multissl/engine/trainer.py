@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import sys
 import tempfile
 import time
 import warnings
@@ -23,7 +24,13 @@ from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from torch.utils.data import IterableDataset, Subset
 
+from multissl.engine import startup_messages
 from multissl.engine.checkpoint_io import AtomicCheckpointIO
+from multissl.engine.interruption import InterruptionCallback
+from multissl.engine.log_progress import LogProgress
+from multissl.engine.mid_epoch_checkpoint import mid_epoch_checkpoints
+from multissl.engine.random_state import RandomStateCallback
+from multissl.engine.resumable_loader import ApplyLoaderState
 from multissl.engine.collapse_monitor import CollapseMonitor
 from multissl.engine.sync_batchnorm import GlobalBatchNormPlugin
 from multissl.errors import InvalidDataError, NonFiniteLossError, RecipeError, RunDirectoryError
@@ -73,6 +80,12 @@ def build_trainer(
     )
     # A separate callback: Lightning's save_last refreshes last.ckpt only when a new best is saved.
     last = ModelCheckpoint(dirpath=work_dir / "checkpoints", filename="last", every_n_epochs=1, enable_version_counter=False)
+    engine_callbacks = [best, last, *mid_epoch_checkpoints(options, work_dir), RandomStateCallback(), ApplyLoaderState()]
+    # a bar redraws in place: on a file or pipe it is unreadable (Lightning's rich bar prints nothing there)
+    on_terminal = sys.stdout.isatty()
+    if options.enable_progress_bar and not on_terminal:
+        engine_callbacks.append(LogProgress())
+    startup_messages.silence()
     loggers = []
     for name in options.loggers:
         if name == "csv":
@@ -96,13 +109,13 @@ def build_trainer(
         gradient_clip_val=options.gradient_clip_val,
         accumulate_grad_batches=options.accumulate_grad_batches,
         log_every_n_steps=max(1, min(options.log_every_n_steps, batches_per_epoch or options.log_every_n_steps)),
-        enable_progress_bar=options.enable_progress_bar,
-        enable_model_summary=False,
+        enable_progress_bar=options.enable_progress_bar and on_terminal,
+        enable_model_summary=startup_messages.shown(),
         deterministic=options.deterministic,
         limit_train_batches=options.limit_train_batches,
         check_val_every_n_epoch=options.check_val_every_n_epoch,
         default_root_dir=work_dir,
-        callbacks=[best, last, CollapseMonitor(), *callbacks],
+        callbacks=[*engine_callbacks, CollapseMonitor(), *callbacks],
         logger=loggers or False,
         sync_batchnorm=options.sync_batchnorm,
         plugins=[AtomicCheckpointIO(), *([GlobalBatchNormPlugin()] if options.sync_batchnorm else [])],
@@ -285,7 +298,12 @@ def fit(
         previous = previous_train_metrics(output_dir)
     trainer = build_trainer(
         recipe, work_dir, has_validation=val_loader is not None, batches_per_epoch=len(train_loader),
-        callbacks=[RunStateCallback(modality.state_dict(), recipe.to_dict()), *callbacks], monitor=method.checkpoint_monitor(),
+        callbacks=[
+            RunStateCallback(modality.state_dict(), recipe.to_dict()),
+            InterruptionCallback(work_dir / "checkpoints" / "last.ckpt", keeps_checkpoint=output_dir is not None),
+            *callbacks,
+        ],
+        monitor=method.checkpoint_monitor(),
     )
     if "spawn" in str(recipe.trainer.strategy):
         # Processes started by spawn receive tensors through shared memory; the default

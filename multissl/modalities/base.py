@@ -15,7 +15,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, IterableDataset
+
+from multissl.engine.resumable_loader import EpochShuffleSampler, ResumableDataLoader
 
 PreprocessingState = dict[str, Any]
 """Values are numpy arrays / tensors (saved as safetensors) or JSON-serialisable objects."""
@@ -86,15 +88,15 @@ class Modality(abc.ABC):
     def dataloader(
         self, dataset: Dataset, *, batch_size: int, shuffle: bool, drop_last: bool, num_workers: int, seed: int
     ) -> DataLoader:
-        """Batches of ``dataset``; modalities with their own batching (by duration, graphs) override this."""
-        generator = torch.Generator().manual_seed(seed)
-        return DataLoader(
-            dataset,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            drop_last=drop_last,
-            num_workers=num_workers,
-            collate_fn=self.collate,
-            generator=generator if shuffle else None,
+        """Batches of ``dataset``; modalities with their own batching (by duration, graphs) override this.
+
+        Shuffled batches come from a :class:`~multissl.engine.resumable_loader.ResumableDataLoader`: each
+        epoch's order depends on ``(seed, epoch)`` only, and a run resumed inside an epoch continues where it stopped."""
+        generator = torch.Generator().manual_seed(seed)  # worker seeds: the global RNG stays untouched
+        options = dict(
+            batch_size=batch_size, drop_last=drop_last, num_workers=num_workers, collate_fn=self.collate,
             persistent_workers=num_workers > 0,
         )
+        if shuffle and not isinstance(dataset, IterableDataset):
+            return ResumableDataLoader(dataset, sampler=EpochShuffleSampler(len(dataset), seed), generator=generator, **options)
+        return DataLoader(dataset, shuffle=shuffle, generator=generator if shuffle else None, **options)
