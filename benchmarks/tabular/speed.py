@@ -1,6 +1,8 @@
-"""T-JEPA pretraining speed against the reference implementation (jose-melo/t-jepa), both at the reference's size.
+"""T-JEPA pretraining speed against the reference implementation (jose-melo/t-jepa), both at the reference's size;
+with ``--sizes``, ours at the method's default size against ours at the reference's size (no reference needed).
 
     python benchmarks/tabular/speed.py --threads 1 --steps 6 --warmup-steps 2 --rounds 3
+    python benchmarks/tabular/speed.py --sizes --threads 1 --steps 6 --warmup-steps 2 --rounds 3
 
 Rows per second on Adult at the reference's settings (its ``scripts/launch_tjepa.sh``: width 64, 16 encoder layers,
 predictor 16-d x 16 layers, batch 512): ours through the Lightning trainer ``multissl.pretrain`` builds, the
@@ -33,8 +35,12 @@ ADULT = ROOT.parent / "shared" / "datasets" / "tabular" / "adult" / "adult.parqu
 HERE = Path(__file__).resolve().parent
 
 
+SIZES = {"default": {}, "reference": {"num_layers": 16, "predictor_layers": 16}}
+"""Method options of each size: the method's defaults, and the reference's depth (16 encoder + 16 predictor layers)."""
+
+
 def ours(args: argparse.Namespace) -> dict[str, float]:
-    """Rows per second of our T-JEPA (the method's defaults are the reference's size) through the Lightning trainer."""
+    """Rows per second of our T-JEPA at ``args.size`` through the Lightning trainer."""
     import lightning as L
     import torch
     from multissl_tabular.modality import Tabular, TabularOptions
@@ -48,7 +54,7 @@ def ours(args: argparse.Namespace) -> dict[str, float]:
     raw = modality.load(ADULT)
     modality.fit(raw)
     recipe = recipes.resolve(
-        {"modality": "tabular", "method": {"name": "tjepa"}, "data": {"source": "unused"},
+        {"modality": "tabular", "method": {"name": "tjepa", **SIZES[args.size]}, "data": {"source": "unused"},
          "trainer": {"max_steps": args.warmup_steps + args.steps, "max_epochs": 1, "enable_progress_bar": False, "loggers": []},
          "loader": {"batch_size": args.batch_size}},
         registry(),
@@ -87,15 +93,20 @@ def step_timer(skip: int):
 
 
 def compare(args: argparse.Namespace) -> None:
-    reference = Path(args.reference)
-    if not (reference / "src" / "encoder.py").is_file():
-        raise SystemExit(f"{reference} holds no jose-melo/t-jepa checkout (src/encoder.py); see this file's docstring.")
     settings = ["--threads", str(args.threads), "--steps", str(args.steps), "--warmup-steps", str(args.warmup_steps),
                 "--batch-size", str(args.batch_size)]
-    order = [
-        ("multissl", [sys.executable, __file__, "--ours-only", *settings], ROOT),
-        ("reference", [args.reference_python, str(HERE / "reference_tjepa_steps.py"), "--data", str(ADULT), *settings], reference),
-    ]
+    if args.sizes:
+        order = [(f"multissl {size} size", [sys.executable, __file__, "--ours-only", "--size", size, *settings], ROOT)
+                 for size in SIZES]
+    else:
+        reference = Path(args.reference)
+        if not (reference / "src" / "encoder.py").is_file():
+            raise SystemExit(f"{reference} holds no jose-melo/t-jepa checkout (src/encoder.py); see this file's docstring.")
+        order = [
+            ("multissl", [sys.executable, __file__, "--ours-only", "--size", "reference", *settings], ROOT),
+            ("reference", [args.reference_python, str(HERE / "reference_tjepa_steps.py"), "--data", str(ADULT), *settings],
+             reference),
+        ]
     wall: dict[str, list[float]] = {who: [] for who, *_ in order}
     cpu: dict[str, list[float]] = {who: [] for who, *_ in order}
     loads = []
@@ -110,9 +121,10 @@ def compare(args: argparse.Namespace) -> None:
             cpu[who].append(result["rows_per_cpu_second"])
             print(f"round {round_}: {who} {result['rows_per_second']:.1f} rows/s, {result['rows_per_cpu_second']:.1f} rows "
                   f"per CPU second (load {loads[-1]:.1f})", flush=True)
-    ratios = [a / b for a, b in zip(wall["multissl"], wall["reference"])]
-    cpu_ratios = [a / b for a, b in zip(cpu["multissl"], cpu["reference"])]
-    print(f"\nmultissl {np.mean(wall['multissl']):.1f} rows/s, reference {np.mean(wall['reference']):.1f} rows/s; ratio per "
+    first, second = (who for who, *_ in order)
+    ratios = [a / b for a, b in zip(wall[first], wall[second])]
+    cpu_ratios = [a / b for a, b in zip(cpu[first], cpu[second])]
+    print(f"\n{first} {np.mean(wall[first]):.1f} rows/s, {second} {np.mean(wall[second]):.1f} rows/s; ratio per "
           f"round {[round(r, 2) for r in ratios]}, mean {np.mean(ratios):.2f}x; per CPU second "
           f"{[round(r, 2) for r in cpu_ratios]}, mean {np.mean(cpu_ratios):.2f}x (batch {args.batch_size}, {args.steps} "
           f"timed steps after {args.warmup_steps}, {args.threads} threads, load "
@@ -129,6 +141,8 @@ def main() -> None:
     parser.add_argument("--reference", default="/tmp/ref_tjepa", help="a checkout of jose-melo/t-jepa (its src/)")
     parser.add_argument("--reference-python", default="/tmp/ref_tjepa/venv/bin/python")
     parser.add_argument("--ours-only", action="store_true", help="time ours once and print one JSON line (used per round)")
+    parser.add_argument("--size", choices=sorted(SIZES), default="reference", help="the size --ours-only times")
+    parser.add_argument("--sizes", action="store_true", help="compare ours at the default and the reference's size")
     args = parser.parse_args()
     if args.ours_only:
         print(json.dumps(ours(args)))

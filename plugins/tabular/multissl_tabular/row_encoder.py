@@ -24,6 +24,8 @@ class RowEncoderConfig:
     dropout: float = 0.0
     n_reg: int = 1
     init_std: float = 0.02
+    value_init_std: float | None = None
+    """Initial std of the tokenizer's value weights (numeric ``W_j``, category embeddings); None: ``init_std``."""
     unknown_category_rate: float = 0.01
     """Share of known category codes replaced by the unknown token in training batches, so that token is trained."""
     embedding: Literal["mean", "tokens"] = "mean"
@@ -48,9 +50,10 @@ class RowEncoder(nn.Module):
         dropout: float,
         n_reg: int = 1,
         init_std: float = 0.02,
+        value_init_std: float | None = None,
     ):
         super().__init__()
-        self.tokenizer = FeatureTokenizer(n_numeric, categorical_cardinalities, dim, n_reg, init_std)
+        self.tokenizer = FeatureTokenizer(n_numeric, categorical_cardinalities, dim, n_reg, init_std, value_init_std)
         self.n_reg = n_reg
         self.output_dim = dim
         self.register_buffer("positions", sinusoidal_positions(n_reg + self.tokenizer.n_features, dim, base=100.0), persistent=False)
@@ -65,7 +68,7 @@ class RowEncoder(nn.Module):
         """The encoder for a method's ``config`` over the tabular modality's ``input_spec``."""
         return cls(
             input_spec["n_numeric"], input_spec["categorical_cardinalities"], config.dim, config.num_layers,
-            config.num_heads, config.ffn_dim, config.dropout, config.n_reg, config.init_std,
+            config.num_heads, config.ffn_dim, config.dropout, config.n_reg, config.init_std, config.value_init_std,
         )
 
     @property

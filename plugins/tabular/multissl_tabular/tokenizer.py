@@ -13,12 +13,14 @@ class FeatureTokenizer(nn.Module):
 
     Numeric column j: ``t_j = x_j · W_j + b_j``, or a learned ``M_j`` where ``x_j`` is missing (NaN).
     Categorical column j: ``t_j = E_j[code_j] + b_j`` (codes 0 and 1 are the missing and unknown tokens).
-    Numeric tokens come first, then categorical ones, in batch column order. All parameters start
-    from a truncated normal with standard deviation ``init_std`` (the T-JEPA reference's 0.02).
+    Numeric tokens come first, then categorical ones, in batch column order. The value parameters ``W_j``
+    and ``E_j`` start from a truncated normal with standard deviation ``value_init_std`` (``init_std`` when
+    None), the others (``b_j``, ``M_j``, [REG]) with ``init_std``.
     """
 
     def __init__(
-        self, n_numeric: int, categorical_cardinalities: list[int], dim: int, n_reg: int = 1, init_std: float = 0.02
+        self, n_numeric: int, categorical_cardinalities: list[int], dim: int, n_reg: int = 1, init_std: float = 0.02,
+        value_init_std: float | None = None,
     ):
         super().__init__()
         self.n_numeric = int(n_numeric)
@@ -34,8 +36,10 @@ class FeatureTokenizer(nn.Module):
         self.reg = nn.Parameter(torch.empty(self.n_reg, dim))
         offsets = torch.tensor([0, *self.cardinalities[:-1]], dtype=torch.long).cumsum(0)[:n_categorical]
         self.register_buffer("category_offsets", offsets, persistent=False)
+        value_parameters = {id(self.numeric_weight), id(self.category_embedding)}
         for parameter in self.parameters():
-            nn.init.trunc_normal_(parameter, std=init_std, a=-2 * init_std, b=2 * init_std)
+            std = value_init_std if value_init_std is not None and id(parameter) in value_parameters else init_std
+            nn.init.trunc_normal_(parameter, std=std, a=-2 * std, b=2 * std)
 
     @property
     def n_features(self) -> int:

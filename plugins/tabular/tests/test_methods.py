@@ -79,8 +79,10 @@ def test_configs_share_the_backbone_options_and_keep_their_own_defaults():
 
     tjepa, scarf = TJEPAConfig(), SCARFConfig()
     assert isinstance(tjepa, RowEncoderConfig) and isinstance(scarf, RowEncoderConfig)
-    # T-JEPA keeps the reference's encoder (16 layers, FFN 64, dropout 0.002); SCARF the small one
-    assert (tjepa.num_layers, tjepa.ffn_dim, tjepa.dropout) == (16, 64, 0.002)
+    # T-JEPA keeps the reference's layer shape (FFN 64, dropout 0.002) at a laptop depth (2 + 2) with unit-scale
+    # value weights; SCARF the small encoder with every weight at init_std
+    assert (tjepa.num_layers, tjepa.predictor_layers, tjepa.ffn_dim, tjepa.dropout) == (2, 2, 64, 0.002)
+    assert tjepa.value_init_std == 1.0 and scarf.value_init_std is None
     assert (scarf.num_layers, scarf.ffn_dim, scarf.dropout) == (3, 128, 0.0)
     assert tjepa.mask_options() == dataclasses.asdict(FeatureMaskOptions())  # the reference's mask ratios
     with pytest.raises(RecipeError, match="mask ratios need"):
