@@ -114,7 +114,7 @@ def build_trainer(
         deterministic=options.deterministic,
         limit_train_batches=options.limit_train_batches,
         check_val_every_n_epoch=options.check_val_every_n_epoch,
-        default_root_dir=work_dir,
+        default_root_dir=work_dir / "checkpoints",  # where Lightning's SLURM requeue writes hpc_ckpt_N.ckpt
         callbacks=[*engine_callbacks, CollapseMonitor(), *callbacks],
         logger=loggers or False,
         sync_batchnorm=options.sync_batchnorm,
