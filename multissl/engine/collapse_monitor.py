@@ -41,23 +41,19 @@ def is_collapsed(signal: dict[str, float], width: int) -> bool:
 class CollapseMonitor(Callback):
     """Logs ``collapse/std``, ``collapse/relative_std`` and ``collapse/rankme`` of ``method.embed`` on a fixed
     sample of at most :data:`SAMPLE_ROWS` training rows at the end of every training epoch, and warns when
-    they fall to collapse levels (:func:`is_collapsed`). The sample is the first training batches, taken
-    once when training starts; the method is embedded in eval mode under ``no_grad``."""
+    they fall to collapse levels (:func:`is_collapsed`). The sample is the run's first training batches, kept
+    as training hands them out (the loaders are never iterated here); the method is embedded in eval mode
+    under ``no_grad``. A method without ``embed`` is not watched."""
 
     def __init__(self, sample_rows: int = SAMPLE_ROWS) -> None:
         self.sample_rows = sample_rows
         self.sample: list[Any] = []
-        self.history: list[dict[str, float]] = []
+        self.sample_size = 0
 
-    def on_train_start(self, trainer, pl_module) -> None:
-        self.sample, rows = [], 0
-        if type(pl_module).embed is Method.embed:  # a method without embeddings has nothing to watch
-            return
-        for batch in trainer.train_dataloader:
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if self.sample_size < self.sample_rows and type(pl_module).embed is not Method.embed:
             self.sample.append(batch)
-            rows += len(self._embed(pl_module, [batch]))
-            if rows >= self.sample_rows:
-                break
+            self.sample_size += len(self._embed(pl_module, [batch]))
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         if not self.sample:
@@ -67,7 +63,6 @@ class CollapseMonitor(Callback):
         if len(embeddings) < 2:
             return
         signal = collapse_signal(embeddings)
-        self.history.append(signal)
         for name, value in signal.items():
             pl_module.log(f"collapse/{name}", value, on_epoch=True, sync_dist=False, rank_zero_only=True)
         if is_collapsed(signal, embeddings.shape[1]) and trainer.is_global_zero:
@@ -80,10 +75,11 @@ class CollapseMonitor(Callback):
 
     @staticmethod
     def _embed(pl_module, batches: list[Any]) -> torch.Tensor:
-        was_training = pl_module.training
+        modes = {module: module.training for module in pl_module.modules()}  # restored module by module
         pl_module.eval()
         try:
             with torch.no_grad():
                 return torch.cat([pl_module.embed(move_data_to_device(b, pl_module.device)).float() for b in batches])
         finally:
-            pl_module.train(was_training)
+            for module, training in modes.items():
+                module.training = training
