@@ -41,6 +41,8 @@ class LogProgress(Callback):
         self._print(trainer)
 
     def _print(self, trainer) -> None:
+        if not trainer.is_global_zero:  # one line per step for the whole job, not one per process
+            return
         now = time.monotonic()
         self._last_line = now
         steps_done = trainer.global_step - self._first_step
