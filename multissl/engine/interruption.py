@@ -37,7 +37,7 @@ class InterruptionCallback(Callback):
         self._previous: dict[int, Any] = {}
 
     def on_train_start(self, trainer, pl_module) -> None:
-        # after Lightning registered its handlers (they are chained, not replaced)
+        # after Lightning registered its own handlers, so that they can be chained (see the module docstring)
         if threading.current_thread() is not threading.main_thread():
             return
         self._chain_sigterm = trainer.world_size > 1

@@ -4,7 +4,7 @@ A progress bar redraws one line in place; written to a file it is unreadable, an
 nothing at all there. This callback prints one line at the first step, then every ``every_seconds``, then
 at the end of training::
 
-    step 55/850  epoch 1/10  loss 6.4637  12.3 steps/s  ETA 0:01:04
+    step 55/850  epoch 1/10  loss 6.4637  12.30 steps/s  ETA 0:01:04
 
 The engine uses it instead of the bar when ``sys.stdout`` is not a terminal.
 """
