@@ -93,7 +93,7 @@ def test_the_cli_exits_143_on_sigterm_says_how_to_resume_and_resume_finishes(tmp
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 128 + signal.SIGTERM, stderr[-2000:]
-    assert "Training interrupted by SIGTERM; resume with resume: last" in stderr
+    assert f"Training interrupted by SIGTERM; resume with resume: last (CLI: --set resume=last output_dir={tmp_path / 'run'})" in stderr
     assert (tmp_path / "run" / "checkpoints" / "last.ckpt").is_file()
     resumed = subprocess.run(
         [sys.executable, "-m", "multissl", "pretrain", str(recipe), "--set", "resume=last", "trainer.max_epochs=1"],

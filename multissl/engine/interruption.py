@@ -64,7 +64,8 @@ class InterruptionCallback(Callback):
         if self.keeps_checkpoint:
             trainer.save_checkpoint(self.checkpoint_path)
             message = (
-                f"Training interrupted by {name}; resume with resume: last (CLI: --set resume=last). Its position "
+                f"Training interrupted by {name}; resume with resume: last (CLI: --set resume=last "
+                f"output_dir={self.checkpoint_path.parent.parent}). Its position "
                 f"(epoch {trainer.current_epoch}, step {trainer.global_step}) is saved in {self.checkpoint_path}."
             )
         else:
