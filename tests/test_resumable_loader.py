@@ -27,6 +27,7 @@ def test_each_epoch_is_a_permutation_fixed_by_seed_and_epoch():
     assert epoch(loader(seed=1)) != epoch(loader(seed=0))
     shifted = loader(seed=1)  # seed 0 epoch 1 is not seed 1 epoch 0
     assert epoch(shifted) != epoch_one
+    assert sorted(sum(epoch(loader(seed=-3)), [])) == list(range(20)), "any integer seed"
 
 
 def test_a_loaded_position_continues_the_epoch_and_a_later_epoch_starts_afresh():

@@ -37,7 +37,8 @@ class EpochShuffleSampler(Sampler[int]):
         return self.size
 
     def __iter__(self) -> Iterator[int]:
-        epoch_seed = int(np.random.SeedSequence([self.seed, self.epoch]).generate_state(1, dtype=np.uint64)[0] >> 1)
+        entropy = [self.seed % 2**64, self.epoch]  # SeedSequence takes non-negative integers; recipes allow any seed
+        epoch_seed = int(np.random.SeedSequence(entropy).generate_state(1, dtype=np.uint64)[0] >> 1)
         yield from torch.randperm(self.size, generator=torch.Generator().manual_seed(epoch_seed)).tolist()
 
 
