@@ -6,14 +6,15 @@ import numpy as np
 import pytest
 
 import multissl
+from multissl.conformance import example_data, method_modality_pairs
 from multissl.plugins import registry
 
-PAIRS = [(c.name, modality) for c in registry().entries("method") for modality in c.modalities]
+PAIRS = method_modality_pairs()
 
 
 @pytest.mark.parametrize(("method", "modality"), PAIRS, ids=[f"{m}-{mod}" for m, mod in PAIRS])
 def test_method_fits_saves_loads_and_embeds_identically(method, modality, tmp_path):
-    source = registry().get("modality", modality)().example()
+    source = example_data(modality)
     run = multissl.pretrain(
         modality, source, method=method, max_epochs=1, batch_size=16,
         **{"trainer.limit_train_batches": 1, "trainer.enable_progress_bar": False},

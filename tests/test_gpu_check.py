@@ -1,0 +1,50 @@
+"""benchmarks/gpu/check.py runs on CPU: one ok line per selected method, with its measurements in the JSON."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+CHECK = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu" / "check.py"
+
+
+def load_check():
+    spec = importlib.util.spec_from_file_location("gpu_check", CHECK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_check_runs_on_cpu_and_reports_each_method(tmp_path, capsys):
+    check = load_check()
+    out = tmp_path / "check.json"
+    failures = check.main(
+        ["--accelerator", "cpu", "--precision", "32-true", "--quick", "--methods", "vicreg,tjepa", "--json", str(out)]
+    )
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.split()[:1] in (["vicreg/vectors"], ["tjepa/tabular"])]
+    assert failures == 0
+    assert [line.split()[:2] for line in lines] == [["tjepa/tabular", "ok"], ["vicreg/vectors", "ok"]]
+    results = json.loads(out.read_text())["results"]
+    assert results["vicreg/vectors"]["steps_per_second"] > 0 and results["vicreg/vectors"]["samples_per_second"] > 0
+    assert results["vicreg/vectors"]["mfu"] is None and results["vicreg/vectors"]["peak_memory_gib"] is None
+    assert results["tjepa/tabular"]["flops_per_step"] > 0 and results["tjepa/tabular"]["mfu"] > 0
+
+
+def test_check_reports_a_failing_method_and_counts_it(monkeypatch, capsys):
+    check = load_check()
+
+    def broken(method, modality, args):
+        raise ValueError("first line\nthe last line says what broke")
+
+    monkeypatch.setattr(check, "check_method", broken)
+    assert check.main(["--accelerator", "cpu", "--quick", "--methods", "vicreg"]) == 1
+    assert "vicreg/vectors                     error  ValueError: first line the last line says what broke" in capsys.readouterr().out
+
+
+def test_transformer_detection():
+    import torch
+
+    check = load_check()
+    assert check.has_transformer(torch.nn.TransformerEncoderLayer(8, 2, batch_first=True))
+    assert not check.has_transformer(torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU()))
