@@ -48,3 +48,12 @@ def test_transformer_detection():
     check = load_check()
     assert check.has_transformer(torch.nn.TransformerEncoderLayer(8, 2, batch_first=True))
     assert not check.has_transformer(torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU()))
+
+
+def test_check_under_bf16_autocast_on_cpu(capsys):
+    """bf16-mixed on CPU runs the same autocast as on a GPU: dtype surprises (a bf16 tensor cached and reused
+    outside autocast, mixed-dtype products) show here without a device. Sparse products are left out: MKL has
+    no bf16 sparse kernels."""
+    check = load_check()
+    assert check.main(["--accelerator", "cpu", "--precision", "bf16-mixed", "--quick", "--methods", "attribute_mask,tjepa"]) == 0
+    assert len([line for line in capsys.readouterr().out.splitlines() if " ok " in line]) == 2

@@ -56,7 +56,8 @@ class AttributeMask(PretextTask):
         key = (x.data_ptr(), tuple(x.shape), x.device, 0 if x.is_inference() else x._version, self.pca_components._version)
         cached = self.__dict__.get("_projected")
         if cached is None or cached[0] != key:
-            cached = (key, (x - self.pca_mean) @ self.pca_components)
+            with torch.autocast(x.device.type, enabled=False):  # fp32 preprocessing: an autocast (bf16) result must not be cached
+                cached = (key, (x.float() - self.pca_mean) @ self.pca_components)
             self.__dict__["_projected"] = cached
         return cached[1]
 
