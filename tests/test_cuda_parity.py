@@ -34,7 +34,7 @@ PAIRS = method_modality_pairs()
 RANDOM_OPS = {
     "rand", "rand_like", "randn", "randn_like", "randint", "randint_like", "randperm", "bernoulli", "bernoulli_",
     "normal", "normal_", "uniform_", "multinomial", "exponential_", "geometric_", "cauchy_", "log_normal_",
-    "random_", "poisson",
+    "random_", "poisson", "binomial",
 }
 
 
