@@ -56,3 +56,22 @@ def test_verbose_brings_back_the_start_up_lines_and_the_model_summary(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     everything = result.stdout + result.stderr
     assert "GPU available" in everything and "Total params" in everything
+
+
+def test_upstream_deprecation_notices_are_hidden_unless_verbose():
+    import logging
+    import warnings
+
+    from multissl.engine import startup_messages
+
+    loggers = {name: logging.getLogger(name).level for name in startup_messages.LOGGERS}
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            startup_messages.silence()
+            warnings.warn("`isinstance(treespec, LeafSpec)` is deprecated, use something else", FutureWarning)
+            warnings.warn("a warning the user can act on", UserWarning)
+        assert [str(w.message) for w in caught] == ["a warning the user can act on"]
+    finally:
+        for name, level in loggers.items():
+            logging.getLogger(name).setLevel(level)

@@ -9,12 +9,19 @@ of those loggers to WARNING unless the level was set explicitly (by :func:`show`
 from __future__ import annotations
 
 import logging
+import warnings
 
 LOGGERS = ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero")
+UPSTREAM_DEPRECATIONS = (r"`isinstance\(treespec, LeafSpec\)` is deprecated",)
+"""Deprecation notices Lightning's own code triggers in torch on every run; nothing a user can act on."""
 
 
 def silence() -> None:
-    """Hide the INFO lines of Lightning's ``rank_zero`` loggers, unless a level was set for them already."""
+    """Hide the INFO lines of Lightning's ``rank_zero`` loggers, unless a level was set for them already, and
+    the upstream deprecation notices, unless :func:`show` asked for everything."""
+    if not shown():
+        for message in UPSTREAM_DEPRECATIONS:
+            warnings.filterwarnings("ignore", message=message)
     for name in LOGGERS:
         logger = logging.getLogger(name)
         if logger.level == logging.NOTSET:
