@@ -6,6 +6,8 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pytest
+
 CHECK = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu" / "check.py"
 
 
@@ -17,6 +19,7 @@ def load_check():
 
 
 def test_check_runs_on_cpu_and_reports_each_method(tmp_path, capsys):
+    pytest.importorskip("multissl_tabular", reason="needs the tabular plugin (tjepa)")
     check = load_check()
     out = tmp_path / "check.json"
     failures = check.main(
@@ -51,6 +54,8 @@ def test_transformer_detection():
 
 
 def test_check_under_bf16_autocast_on_cpu(capsys):
+    pytest.importorskip("multissl_tabular", reason="needs the tabular plugin (tjepa)")
+    pytest.importorskip("multissl_graph", reason="needs the graph plugin (attribute_mask)")
     """bf16-mixed on CPU runs the same autocast as on a GPU: dtype surprises (a bf16 tensor cached and reused
     outside autocast, mixed-dtype products) show here without a device. Sparse products are left out: MKL has
     no bf16 sparse kernels."""

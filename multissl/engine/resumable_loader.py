@@ -38,7 +38,7 @@ class EpochShuffleSampler(Sampler[int]):
 
     def __iter__(self) -> Iterator[int]:
         entropy = [self.seed % 2**64, self.epoch]  # SeedSequence takes non-negative integers; recipes allow any seed
-        epoch_seed = int(np.random.SeedSequence(entropy).generate_state(1, dtype=np.uint64)[0] >> 1)
+        epoch_seed = int(np.random.SeedSequence(entropy).generate_state(1, dtype=np.uint64)[0]) >> 1  # a Python int: numpy 1.x refuses uint64 >> int
         yield from torch.randperm(self.size, generator=torch.Generator().manual_seed(epoch_seed)).tolist()
 
 
