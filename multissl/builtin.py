@@ -47,6 +47,7 @@ def multissl_register(registry) -> None:
         "vectors", "multissl.modalities.vectors:Vectors", summary="fixed-size numeric vectors",
         default_method="simclr", evaluators=["probe"],
     )
+    registry.add_input("x", "multissl.methods.generic_input:GenericInput", summary="batches holding x (and valid)")
     for name, (target, summary) in _VIEWS.items():
         registry.add_view(name, target, summary=summary)
     for name, (target, summary) in _ENCODERS.items():

@@ -14,7 +14,7 @@ from typing import Any
 
 from multissl.errors import ComponentImportError, RecipeError, UnknownComponentError, did_you_mean
 
-KINDS = ("modality", "view", "encoder", "objective", "method", "evaluator", "dataset")
+KINDS = ("modality", "input", "view", "encoder", "objective", "method", "evaluator", "dataset")
 
 
 @dataclass
@@ -113,6 +113,11 @@ class Registry:
         """
         details = {"default_method": default_method, "evaluators": list(evaluators)}
         return self.add("modality", name, target, summary=summary, details=details)
+
+    def add_input(self, name: str, target: Any, *, summary: str = "") -> Component:
+        """Register a generic-method input (see :class:`multissl.methods.generic_input.GenericInput`): how a
+        modality's batches become what the core's generic methods alter, encode and reconstruct."""
+        return self.add("input", name, target, summary=summary)
 
     def add_view(self, name: str, target: Any, *, summary: str = "") -> Component:
         """Register a view generator class (see :class:`multissl.views.base.ViewGenerator`)."""

@@ -17,6 +17,15 @@ def _registry():
 
 def build_view(specs: list[dict[str, Any]]):
     """A view generator from ``[{"name": "random_mask", "ratio": 0.3}, ...]`` (several are composed)."""
+    generators = build_views(specs)
+    if len(generators) == 1:
+        return generators[0]
+    return _registry().get("view", "compose")(*generators)
+
+
+def build_views(specs: list[dict[str, Any]]) -> list:
+    """The view generators named in ``specs``, in order (applied one after another by
+    :func:`multissl.methods.generic_input.apply_views`)."""
     generators = []
     for spec in specs:
         if not isinstance(spec, dict) or "name" not in spec:
@@ -27,9 +36,12 @@ def build_view(specs: list[dict[str, Any]]):
             generators.append(cls(**options))
         except TypeError as exc:
             raise RecipeError(f"View {spec['name']!r} rejected its options {options}: {exc}") from exc
-    if len(generators) == 1:
-        return generators[0]
-    return _registry().get("view", "compose")(*generators)
+    return generators
+
+
+def build_input(name: str, input_spec: dict[str, Any]):
+    """The registered generic-method input ``name`` (see :mod:`multissl.methods.generic_input`) for ``input_spec``."""
+    return _registry().get("input", name)(**input_spec)
 
 
 def build_encoder(name: str, input_spec: dict[str, Any], options: dict[str, Any]):

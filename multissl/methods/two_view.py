@@ -1,8 +1,9 @@
 """Two-view joint-embedding methods built only from core parts: SimCLR, VICReg, Barlow Twins.
 
 Two views of each sample come from the configured view generators; the encoder's pooled embedding
-and a projection MLP map both; the objective pulls the two projections together. Any modality whose
-batches hold ``x`` can use them, with the encoder and views its recipe (or its ``method_defaults``) names. The embedding is the encoder output
+and a projection MLP map both; the objective pulls the two projections together. Any modality can use
+them through its generic input (:mod:`multissl.methods.generic_input`), with the encoder and views its
+recipe (or its ``method_defaults``) names. The embedding is the encoder output
 (before the projector), as in Chen et al. 2020 (SimCLR), Bardes et al. 2022 (VICReg) and
 Zbontar et al. 2021 (Barlow Twins).
 """
@@ -15,7 +16,8 @@ from typing import Any
 import torch
 
 from multissl.methods.base import Method
-from multissl.methods.components import build_encoder, build_objective, build_view, projection_mlp
+from multissl.methods.components import build_encoder, build_input, build_objective, build_views, projection_mlp
+from multissl.methods.generic_input import apply_views
 
 
 def _default_views() -> list[dict[str, Any]]:
@@ -26,6 +28,7 @@ def _default_views() -> list[dict[str, Any]]:
 class TwoViewConfig:
     """Options of the two-view methods (recipe ``method`` block)."""
 
+    input: str = "x"
     encoder: str = "mlp"
     encoder_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     views: list[dict[str, Any]] = dataclasses.field(default_factory=_default_views)
@@ -41,20 +44,21 @@ class TwoViewMethod(Method):
 
     def __init__(self, config: TwoViewConfig, input_spec: dict[str, Any], optimizer=None, seed: int = 0):
         super().__init__(config, input_spec, optimizer, seed)
-        self.views = build_view(config.views)
+        self.input = build_input(config.input, input_spec)
+        self.views = build_views(config.views)
         self.encoder = build_encoder(config.encoder, input_spec, config.encoder_options)
         self.projector = projection_mlp(self.encoder.output_dim, config.projector_dims)
         self.objective = build_objective(self.objective_name, config.objective_options)
 
     def ssl_loss(self, batch: dict[str, torch.Tensor]):
-        x = batch["x"]
-        generator = self.generator(x.device)
-        first, second = self.views(x, generator), self.views(x, generator)
-        project = lambda view: self.projector(self.encoder.embed(view.data))  # noqa: E731
+        inputs = self.input.inputs(batch)
+        generator = self.generator(inputs.x.device)
+        first, second = (apply_views(self.views, inputs, generator).inputs for _ in range(2))
+        project = lambda view: self.projector(self.input.embed(self.encoder, view))  # noqa: E731
         return self.objective(project(first), project(second))
 
     def embed(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.encoder.embed(batch["x"])
+        return self.input.embed(self.encoder, self.input.inputs(batch))
 
 
 class SimCLR(TwoViewMethod):

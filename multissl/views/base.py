@@ -16,19 +16,23 @@ class View:
     """A generated view of a batch.
 
     ``data`` is a new tensor shaped like the input (the input is never mutated). ``mask`` is a bool
-    tensor of shape ``data.shape[:2]`` — per feature for ``(N, F)`` vectors, per frame or token for
-    ``(N, T, F)`` sequences — True where the generator hid or altered that position; None when no
-    position is singled out (e.g. noise on everything).
+    tensor whose shape is a prefix of ``data.shape`` — ``(N,)`` per sample, ``(N, L)`` per feature of
+    ``(N, F)`` vectors or per frame of ``(N, T, F)`` sequences, ``(N, T, F)`` per value — True where the
+    generator hid or altered that sample, position or value; None when nothing is singled out (e.g. noise
+    on everything).
     """
 
     data: Tensor
     mask: Tensor | None
 
     def __post_init__(self) -> None:
-        if self.mask is not None and (self.mask.dtype != torch.bool or self.mask.shape != self.data.shape[:2]):
+        if self.mask is None:
+            return
+        shape = tuple(self.mask.shape)
+        if self.mask.dtype != torch.bool or not shape or shape != tuple(self.data.shape[: len(shape)]):
             raise InvalidDataError(
-                f"A View's mask must be bool of shape data.shape[:2]={tuple(self.data.shape[:2])}, "
-                f"got {self.mask.dtype} of shape {tuple(self.mask.shape)}."
+                f"A View's mask must be bool with a shape that starts data's shape {tuple(self.data.shape)} "
+                f"(e.g. {tuple(self.data.shape[:2])}), got {self.mask.dtype} of shape {shape}."
             )
 
 
@@ -89,9 +93,16 @@ def fill(x: Tensor, mask: Tensor, value: float, who: str) -> Tensor:
     return x.masked_fill(broadcastable(mask, x), value)
 
 
+def mask_union(first: Tensor, second: Tensor) -> Tensor:
+    """``first | second`` for masks whose shapes are prefixes of one data shape (the shorter broadcast over the rest)."""
+    if first.dim() < second.dim():
+        first, second = second, first
+    return first | broadcastable(second, first)
+
+
 def broadcastable(mask: Tensor, x: Tensor) -> Tensor:
-    """``mask`` (N, L) reshaped to broadcast over ``x``'s trailing dimensions."""
-    return mask.view(*mask.shape, *([1] * (x.dim() - 2)))
+    """``mask`` (N, L) (or any prefix of ``x``'s shape) reshaped to broadcast over ``x``'s trailing dimensions."""
+    return mask.view(*mask.shape, *([1] * (x.dim() - mask.dim())))
 
 
 def check_ratio(value: float, name: str, who: str) -> None:

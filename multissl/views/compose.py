@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 
 from multissl.errors import RecipeError
-from multissl.views.base import View, ViewGenerator
+from multissl.views.base import View, ViewGenerator, mask_union
 
 
 class Compose(ViewGenerator):
@@ -24,7 +24,7 @@ class Compose(ViewGenerator):
             view = step(x, generator, valid=valid)
             x = view.data
             if view.mask is not None:
-                mask = view.mask if mask is None else mask | view.mask
+                mask = view.mask if mask is None else mask_union(mask, view.mask)
         return View(x, mask)
 
     def __repr__(self) -> str:

@@ -205,7 +205,7 @@ def method_step(name: str, rows: slice, sync_batchnorm: bool) -> dict:
         method = convert_batchnorm(method)
     method.train()
     noise = iter([_data(N_GLOBAL, 5, seed=7)[rows], 0.5 * _data(N_GLOBAL, 5, seed=8)[rows]])
-    method.views = lambda x, generator: SimpleNamespace(data=x + next(noise))
+    method.views = [lambda x, generator, valid: SimpleNamespace(data=x + next(noise), mask=None)]
     loss, logs = method._total_loss({"x": _data(N_GLOBAL, 5, seed=1)[rows]})
     loss.backward()
     return {

@@ -105,5 +105,12 @@ def test_one_dimensional_input_is_refused(view_generator, seeded):
 
 
 def test_view_refuses_a_mask_of_the_wrong_shape():
-    with pytest.raises(InvalidDataError, match="data.shape\\[:2\\]"):
+    with pytest.raises(InvalidDataError, match="starts data's shape"):
         View(torch.zeros(3, 4, 2), torch.zeros(3, 2, dtype=torch.bool))
+    with pytest.raises(InvalidDataError, match="starts data's shape"):
+        View(torch.zeros(3, 4, 2), torch.zeros((), dtype=torch.bool))
+
+
+@pytest.mark.parametrize("shape", [(3,), (3, 4), (3, 4, 2)])
+def test_view_mask_may_have_any_prefix_shape_of_the_data(shape):
+    assert View(torch.zeros(3, 4, 2), torch.zeros(shape, dtype=torch.bool)).mask.shape == shape
