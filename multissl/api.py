@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from lightning.pytorch.callbacks import Callback
 
@@ -38,6 +39,22 @@ def embed_loaded(modality, method, raw: Any, batch_size: int = 1024) -> np.ndarr
     return torch.cat(chunks).numpy()
 
 
+def embeddings_frame(embeddings: np.ndarray, ids: Any, modality_name: str = "") -> pd.DataFrame:
+    """``embeddings`` as a DataFrame: columns ``e0..e{D-1}``, index ``ids`` (``0..N-1`` when ``None``) named ``id``."""
+    if ids is None:
+        index = pd.RangeIndex(len(embeddings), name="id")
+    else:
+        index = pd.Index(ids, name="id") if not isinstance(ids, pd.MultiIndex) else ids
+        if len(index) != len(embeddings):
+            raise InvalidDataError(
+                f"The {modality_name or 'modality'}'s sample_ids gave {len(index)} ids for {len(embeddings)} embeddings. "
+                "sample_ids must name every embedded sample in embed order: fix the modality (or its plugin)."
+            )
+        if not isinstance(index, pd.MultiIndex):
+            index = index.rename("id")
+    return pd.DataFrame(embeddings, index=index, columns=[f"e{i}" for i in range(embeddings.shape[1])])
+
+
 class Run:
     """A trained method with the modality preprocessing it was trained with.
 
@@ -54,9 +71,14 @@ class Run:
         self.path: Path | None = None
         self._scratch: tempfile.TemporaryDirectory | None = None
 
-    def embed(self, data: Any, *, batch_size: int = 1024) -> np.ndarray:
-        """(N, D) float32 embeddings of ``data`` (any source the modality loads, or a dataset name), in input order."""
-        return self.embed_loaded(self.read(data), batch_size=batch_size)
+    def embed(self, data: Any, *, batch_size: int = 1024, as_frame: bool = False) -> np.ndarray | pd.DataFrame:
+        """(N, D) float32 embeddings of ``data`` (any source the modality loads, or a dataset name), in input order.
+
+        ``as_frame=True``: a DataFrame with columns ``e0..e{D-1}`` indexed by the samples' ids (index name ``id``;
+        what :meth:`Modality.sample_ids <multissl.modalities.base.Modality.sample_ids>` gives, else ``0..N-1``)."""
+        raw = self.read(data)
+        embeddings = self.embed_loaded(raw, batch_size=batch_size)
+        return embeddings_frame(embeddings, self.modality.sample_ids(raw), self.recipe.modality) if as_frame else embeddings
 
     def read(self, source: Any, *, modality=None) -> Any:
         """``source`` (a dataset name, a path, an in-memory object) loaded by the run's modality, or by

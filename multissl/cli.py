@@ -238,18 +238,17 @@ def _embed(args) -> int:
         raise MultisslError(f"Output {output} must end in .npy, .csv or .parquet; nothing was embedded.")
     run = api.load(args.run)
     source: Any = args.data[0] if len(args.data) == 1 else args.data
-    embeddings = run.embed(source, batch_size=args.batch_size)
+    frame = run.embed(source, batch_size=args.batch_size, as_frame=True)
+    count, dim = frame.shape
     output.parent.mkdir(parents=True, exist_ok=True)
-    if output.suffix == ".npy":
-        np.save(output, embeddings)
+    if output.suffix == ".npy":  # embeddings only; the ids need .csv or .parquet
+        np.save(output, frame.to_numpy())
     elif output.suffix in (".csv", ".parquet"):
-        import pandas as pd
-
-        frame = pd.DataFrame(embeddings, columns=[f"e{i}" for i in range(embeddings.shape[1])])
+        frame = frame.reset_index()  # the ids become the first column, "id"
         frame.to_csv(output, index=False) if output.suffix == ".csv" else frame.to_parquet(output, index=False)
     else:
         raise MultisslError(f"Output {output} must end in .npy, .csv or .parquet.")
-    print(f"Wrote {embeddings.shape[0]} x {embeddings.shape[1]} embeddings to {output}")
+    print(f"Wrote {count} x {dim} embeddings to {output}")
     return 0
 
 

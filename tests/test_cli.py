@@ -36,7 +36,9 @@ def test_embed_writes_npy_and_parquet_identical_to_the_api(saved_run, tmp_path):
     assert main(["embed", str(saved_run), str(tmp_path / "rows.csv"), "-o", str(tmp_path / "z.parquet")]) == 0
     expected = multissl.load(saved_run).embed(data)
     np.testing.assert_array_equal(np.load(tmp_path / "z.npy"), expected)
-    np.testing.assert_array_equal(pd.read_parquet(tmp_path / "z.parquet").to_numpy(), expected)
+    written = pd.read_parquet(tmp_path / "z.parquet")
+    assert list(written.columns[:2]) == ["id", "e0"] and written["id"].tolist() == list(range(12))
+    np.testing.assert_array_equal(written.drop(columns="id").to_numpy(), expected)
 
 
 def test_evaluate_prints_json_with_the_raw_baseline(saved_run, capsys):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -74,6 +75,12 @@ class Modality(abc.ABC):
 
     def labels(self, raw: Any) -> np.ndarray | None:
         """Labels carried by the raw data (e.g. a label column), used only for evaluation."""
+        return None
+
+    def sample_ids(self, raw: Any) -> Sequence | None:
+        """The id of each embedded sample, in ``embed`` order (a DataFrame's index, file names, node or user ids),
+        or ``None`` (the default): the samples are numbered ``0..N-1``. ``Run.embed(data, as_frame=True)`` and
+        ``multissl embed`` index the embeddings with them; the length must equal the number of embeddings."""
         return None
 
     def baseline_features(self, raw: Any) -> np.ndarray | None:

@@ -36,11 +36,13 @@ class VectorsOptions:
 
 @dataclasses.dataclass
 class VectorTable:
-    """Validated vectors: ``features`` (N, F) float32, optional ``labels`` (N,), column names."""
+    """Validated vectors: ``features`` (N, F) float32, optional ``labels`` (N,), column names, and the row
+    ``ids`` (a DataFrame's index; ``None`` for arrays)."""
 
     features: np.ndarray
     labels: np.ndarray | None
     columns: list[str]
+    ids: pd.Index | None = None
 
 
 class _RowDataset(Dataset):
@@ -139,7 +141,7 @@ class Vectors(Modality):
             raise EmptyDataError("vectors found no feature columns. Check data.columns and data.label_column.")
         check_finite_array(values, "vectors data")
         check_float32_range(values, "vectors data", list(columns))
-        return VectorTable(values.astype(np.float32), labels, list(columns))
+        return VectorTable(values.astype(np.float32), labels, list(columns), ids=frame.index.copy())
 
     def fit(self, raw: VectorTable) -> None:
         if len(raw.features) > 1 and np.all(raw.features == raw.features[:1]):
@@ -188,6 +190,10 @@ class Vectors(Modality):
 
     def labels(self, raw: VectorTable) -> np.ndarray | None:
         return raw.labels
+
+    def sample_ids(self, raw: VectorTable) -> pd.Index | None:
+        """A DataFrame's (or CSV/Parquet file's) row index; ``None`` for arrays (rows numbered from 0)."""
+        return raw.ids
 
     def baseline_features(self, raw: VectorTable) -> np.ndarray:
         """The preprocessed (standardised) input: what the encoder sees."""
