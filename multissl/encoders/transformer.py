@@ -24,6 +24,7 @@ class TransformerEncoder(Encoder):
     ``padding_mask``, only real tokens are computed (:func:`packed_layer_forward`; same parameters and, up to
     float rounding, the same real-token outputs) and padded outputs are 0: for variable-length batches.
     ``ffn_dropout`` sets the dropout on the feed-forward hidden units alone (None: ``dropout``, as PyTorch's layer).
+    ``input_norm`` adds a LayerNorm on projection + positions before the input dropout (BERT's embedding LayerNorm).
     """
 
     def __init__(
@@ -41,6 +42,7 @@ class TransformerEncoder(Encoder):
         project_input: bool = True,
         skip_padding: bool = False,
         ffn_dropout: float | None = None,
+        input_norm: bool = False,
     ):
         super().__init__()
         if positional not in _POSITIONAL:
@@ -64,6 +66,8 @@ class TransformerEncoder(Encoder):
             self.register_buffer("positions", sinusoidal_positions(max_len, d_model), persistent=False)
         elif positional == "learned":
             self.positions = nn.Parameter(torch.randn(max_len, d_model) * 0.02)
+        # BERT's (and TERA's) embedding LayerNorm on projection + positions, before the dropout
+        self.input_norm = nn.LayerNorm(d_model) if input_norm else nn.Identity()
         self.input_dropout = nn.Dropout(dropout)
         # A ModuleList (not nn.TransformerEncoder) so every layer's output is at hand for return_all_layers;
         # it also avoids nn.TransformerEncoder's nested-tensor path, which leaves padded outputs undefined.
@@ -111,7 +115,8 @@ class TransformerEncoder(Encoder):
     def _input_tokens(self, x: Tensor) -> Tensor:
         """The first layer's input before dropout: the projected tokens plus the positions."""
         hidden = self.input_projection(x)
-        return hidden + self.positions[: x.shape[1]] if self.positional is not None else hidden
+        hidden = hidden + self.positions[: x.shape[1]] if self.positional is not None else hidden
+        return self.input_norm(hidden)
 
     def _forward_real_tokens(
         self, x: Tensor, padding_mask: Tensor, key_padding: Tensor, return_all_layers: bool
@@ -122,7 +127,7 @@ class TransformerEncoder(Encoder):
         hidden = self.input_projection(x.flatten(0, 1).index_select(0, index))
         if self.positional is not None:
             hidden = hidden + self.positions[index % length]
-        outputs = [self.input_dropout(hidden)]
+        outputs = [self.input_dropout(self.input_norm(hidden))]
         for layer in self.layers:
             outputs.append(packed_layer_forward(layer, outputs[-1], index, (n, length), key_padding))
         outputs[-1] = self.final_norm(outputs[-1])
