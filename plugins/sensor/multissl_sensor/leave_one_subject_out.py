@@ -5,7 +5,9 @@ pretrained without it (the run's recipe again, on the other subjects' unlabelled
 ``label_fraction`` of the other subjects' labelled anchor windows trains a classifier on that encoder
 (frozen, or fine-tuned), and the held-out subject scores it by macro F1. The baseline is the same
 encoder architecture and head trained from scratch on the same labelled windows, with the same budget,
-in the same call. Reported: the mean over held-out subjects.
+in the same call. Reported: the mean over held-out subjects. Several label fractions (the reference reports
+10, 25, 50, 75 and 100%) share each fold's pretraining: the first gives ``loso/macro_f1``, each further
+fraction ``f`` gives ``loso/macro_f1@f``.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ BASELINE = "the same encoder trained from scratch on the same labels"
 class LeaveOneSubjectOutOptions:
     """Keys of the ``evaluate:`` block the ``leave_one_subject_out`` evaluator reads."""
 
-    label_fraction: float = 0.1
-    """Share of each class's training windows that carry labels, in (0, 1]."""
+    label_fraction: float | list[float] = 0.1
+    """Share of each class's training windows that carry labels, in (0, 1]; a list scores each share (the first
+    under the plain metric names, the others with the suffix ``@<share>``)."""
     mode: Literal["frozen", "fine_tune"] = "frozen"
     """``frozen``: only the head learns on the pretrained embeddings; ``fine_tune``: encoder and head learn."""
     classifier_steps: int = 300
@@ -50,8 +53,11 @@ class LeaveOneSubjectOut(Evaluator):
 
     def check(self, modality: Any) -> None:
         opts = self.options
-        if not 0.0 < opts.label_fraction <= 1.0:
-            raise RecipeError(f"evaluate.label_fraction must be in (0, 1], got {opts.label_fraction}.")
+        fractions = self.fractions()
+        if not fractions or len(set(fractions)) != len(fractions) or not all(0.0 < f <= 1.0 for f in fractions):
+            raise RecipeError(
+                f"evaluate.label_fraction must be in (0, 1], or a list of distinct such values, got {opts.label_fraction}."
+            )
         if opts.mode not in ("frozen", "fine_tune"):
             raise RecipeError(f"evaluate.mode must be 'frozen' or 'fine_tune', got {opts.mode!r}.")
         if isinstance(opts.classifier_steps, bool) or not isinstance(opts.classifier_steps, int) or opts.classifier_steps < 1:
@@ -69,15 +75,22 @@ class LeaveOneSubjectOut(Evaluator):
             )
         folds = [self._fold(run, recordings, held_out) for held_out in range(len(recordings))]
         report = {}
-        for key in ("macro_f1", "accuracy"):
-            report[f"loso/{key}"] = float(np.mean([fold[key] for fold in folds]))
-            report[f"{BASELINE_PREFIX}loso/{key}"] = float(np.mean([fold[BASELINE_PREFIX + key] for fold in folds]))
+        for i, fraction in enumerate(self.fractions()):
+            for key in ("macro_f1", "accuracy"):
+                name = key if i == 0 else f"{key}@{fraction:g}"
+                report[f"loso/{name}"] = float(np.mean([fold[fraction][key] for fold in folds]))
+                report[f"{BASELINE_PREFIX}loso/{name}"] = float(np.mean([fold[fraction][BASELINE_PREFIX + key] for fold in folds]))
         report[BASELINE_KEY] = BASELINE
         report["n_subjects"] = len(recordings)
         return report
 
-    def _fold(self, run: Any, recordings: list, held_out: int) -> dict[str, float]:
-        """Scores with recording ``held_out`` as the test subject."""
+    def fractions(self) -> list[float]:
+        """The label fractions to score, in the order given."""
+        fraction = self.options.label_fraction
+        return [float(f) for f in fraction] if isinstance(fraction, list | tuple) else [float(fraction)]
+
+    def _fold(self, run: Any, recordings: list, held_out: int) -> dict[float, dict[str, float]]:
+        """Scores per label fraction with recording ``held_out`` as the test subject."""
         training = [r for i, r in enumerate(recordings) if i != held_out]
         fold_run = self._pretrain(run, training) if self.options.pretrain_per_fold else run
         modality = fold_run.modality
@@ -92,19 +105,22 @@ class LeaveOneSubjectOut(Evaluator):
                 "leave-one-subject-out needs every class in the training subjects."
             )
         train_y, test_y = np.searchsorted(classes, train_labels), np.searchsorted(classes, test_labels)
-        chosen = labelled_subset(train_y, self.options.label_fraction, self.seed)
         config = fold_run.method.config
-        torch.manual_seed(self.seed)
-        fresh = build_encoder(config.encoder, modality.input_spec(), config.encoder_options)
-        scores = {}
-        for prefix, mode, encoder in (("", self.options.mode, fold_run.method.encoder), (BASELINE_PREFIX, "scratch", fresh)):
-            predicted = train_and_predict(
-                mode, encoder, train_x[chosen], train_y[chosen], test_x, classes=len(classes),
-                steps=self.options.classifier_steps, seed=self.seed,
-            )
-            scores[prefix + "macro_f1"] = float(f1_score(test_y, predicted, average="macro"))
-            scores[prefix + "accuracy"] = float(accuracy_score(test_y, predicted))
-        return scores
+        by_fraction = {}
+        for fraction in self.fractions():
+            chosen = labelled_subset(train_y, fraction, self.seed)
+            torch.manual_seed(self.seed)
+            fresh = build_encoder(config.encoder, modality.input_spec(), config.encoder_options)
+            scores = {}
+            for prefix, mode, encoder in (("", self.options.mode, fold_run.method.encoder), (BASELINE_PREFIX, "scratch", fresh)):
+                predicted = train_and_predict(
+                    mode, encoder, train_x[chosen], train_y[chosen], test_x, classes=len(classes),
+                    steps=self.options.classifier_steps, seed=self.seed,
+                )
+                scores[prefix + "macro_f1"] = float(f1_score(test_y, predicted, average="macro"))
+                scores[prefix + "accuracy"] = float(accuracy_score(test_y, predicted))
+            by_fraction[fraction] = scores
+        return by_fraction
 
     def _pretrain(self, run: Any, training: list) -> Any:
         """The run's recipe trained again, with the same seed, on ``training`` only (no evaluation, nothing saved)."""

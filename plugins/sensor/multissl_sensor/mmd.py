@@ -16,9 +16,11 @@ def gaussian_kernels(a: Tensor, b: Tensor, sigmas: Tensor) -> Tensor:
 
 
 def mmd_to_each(anchor: Tensor, devices: Tensor, sigmas: Tensor) -> Tensor:
-    """Biased MMD² between the anchor set (N, F) and each device's set in ``devices`` (D, N, F), clamped at 0:
-    ``MMD²(X, Y) = mean k(X, X) + mean k(Y, Y) − 2 mean k(X, Y)`` (Gretton et al. 2012). Returns (D,)."""
-    anchor_term = gaussian_kernels(anchor, anchor, sigmas).mean()
-    device_terms = gaussian_kernels(devices, devices, sigmas).mean(dim=(1, 2))
-    cross_terms = gaussian_kernels(anchor.expand_as(devices), devices, sigmas).mean(dim=(1, 2))
+    """Biased MMD² between the anchor set (..., N, F) and each device's set in ``devices`` (..., D, N, F), clamped
+    at 0: ``MMD²(X, Y) = mean k(X, X) + mean k(Y, Y) − 2 mean k(X, Y)`` (Gretton et al. 2012). Returns (..., D);
+    leading dimensions (e.g. one per channel) are independent sets."""
+    anchor = anchor.unsqueeze(-3)
+    anchor_term = gaussian_kernels(anchor, anchor, sigmas).mean(dim=(-2, -1))
+    device_terms = gaussian_kernels(devices, devices, sigmas).mean(dim=(-2, -1))
+    cross_terms = gaussian_kernels(anchor.expand_as(devices), devices, sigmas).mean(dim=(-2, -1))
     return (anchor_term + device_terms - 2 * cross_terms).clamp_min(0.0)

@@ -88,6 +88,8 @@ def test_collossl_on_one_device_stops_before_the_first_step():
 EVALUATE_CASES = {
     "label fraction of zero": ({"label_fraction": 0.0}, "label_fraction must be in"),
     "label fraction above one": ({"label_fraction": 1.5}, "label_fraction must be in"),
+    "repeated label fractions": ({"label_fraction": [0.1, 0.1]}, "list of distinct such values"),
+    "empty label fractions": ({"label_fraction": []}, "label_fraction must be in"),
     "unknown classifier mode": ({"mode": "linear"}, "'linear' is not one of"),
     "no classifier steps": ({"classifier_steps": 0}, "classifier_steps must be a positive integer"),
     "misspelt option": ({"label_fractions": 0.1}, "Unknown key"),
@@ -106,7 +108,7 @@ def test_leave_one_subject_out_without_labels_is_refused_before_the_data_is_read
 
 
 def test_the_method_option_once_named_anchor_is_refused_with_its_new_name():
-    with pytest.raises(RecipeError, match="random_anchor"):
+    with pytest.raises(RecipeError, match="multi_anchor"):
         multissl.pretrain(recipe={"modality": "sensor", "data": {"source": _streams()},
                                   "method": {"name": "collossl", "anchor": "random"}})
 

@@ -56,6 +56,18 @@ def test_known_answers_the_pretrained_side_is_exact_and_the_baseline_always_says
     assert calls == [("fine_tune", 10, [5, 5]), ("scratch", 10, [5, 5])] * 3
 
 
+def test_several_label_fractions_share_each_fold_and_are_reported_with_their_share(monkeypatch):
+    calls = []
+    monkeypatch.setattr(loso, "train_and_predict", _fake_classifier(calls))
+    report = _run(label_fraction=[0.25, 0.5], mode="frozen").metrics["evaluation"]
+    for suffix in ("", "@0.5"):
+        assert report[f"loso/macro_f1{suffix}"] == 1.0
+        assert report[f"baseline/loso/accuracy{suffix}"] == pytest.approx(0.5)
+    assert "loso/macro_f1@0.25" not in report  # the first share keeps the plain names
+    # each of three folds: 25% then 50% of the 2 x 20 training windows, per class, for the encoder and the baseline
+    assert calls == [("frozen", 10, [5, 5]), ("scratch", 10, [5, 5]), ("frozen", 20, [10, 10]), ("scratch", 20, [10, 10])] * 3
+
+
 def test_a_real_fold_scores_lie_in_zero_to_one_and_every_metric_has_its_baseline():
     report = _run(classifier_steps=3).metrics["evaluation"]
     for key in ("loso/macro_f1", "loso/accuracy"):
