@@ -11,7 +11,7 @@ from multissl.methods.base import Method
 from multissl.methods.components import build_objective
 from multissl.targets.ema_teacher import EMATeacher
 from multissl_tabular.masks import FeatureMaskOptions, FeatureMasks
-from multissl_tabular.predictor import LatentPredictor
+from multissl_tabular.predictor import LatentPredictor, PredictorNorm
 from multissl_tabular.row_encoder import RowEncoder, RowEncoderConfig
 from multissl_tabular.unknown_categories import replace_by_unknown
 
@@ -34,6 +34,9 @@ class TJEPAConfig(RowEncoderConfig, FeatureMaskOptions):
     predictor_layers: int = 2
     predictor_heads: int = 4
     predictor_ffn_dim: int = 256
+    predictor_norm: PredictorNorm = "post"
+    """``post``: the reference's post-norm predictor with its Dropout-LN-Linear-Dropout-LN tail; ``pre``: pre-norm
+    layers and a final LayerNorm (I-JEPA's), measured side by side in docs/methods/tjepa.md."""
     momentum_start: float = 0.996
     momentum_end: float = 1.0
     loss: Literal["mse", "smooth_l1"] = "mse"
@@ -56,7 +59,7 @@ class TJEPA(Method):
         self.target_encoder = EMATeacher(self.context_encoder, config.momentum_start, config.momentum_end)
         self.predictor = LatentPredictor(
             config.dim, config.n_reg + self.context_encoder.n_features, config.predictor_dim, config.predictor_layers,
-            config.predictor_heads, config.predictor_ffn_dim, config.dropout, config.init_std,
+            config.predictor_heads, config.predictor_ffn_dim, config.dropout, config.init_std, config.predictor_norm,
         )
         self.masks = FeatureMasks(**config.mask_options())
         self.objective = build_objective("latent_prediction", {"loss": config.loss})
