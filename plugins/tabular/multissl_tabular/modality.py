@@ -35,6 +35,7 @@ from multissl.errors import (
 )
 from multissl.modalities.base import Modality, PreprocessingState
 from multissl_tabular.fit_statistics import FitStatistics
+from multissl_tabular.marginals import RowSample, marginal_points
 from multissl_tabular.streaming import (
     ParquetStream,
     StreamedRows,
@@ -99,6 +100,7 @@ class Tabular(Modality):
         self.offset = np.zeros(0)
         self.scale = np.ones(0)
         self.vocabularies: list[list[str]] = []
+        self.marginals: np.ndarray | None = None
 
     # -- reading -------------------------------------------------------------------------------
     def load(self, source: Any) -> TabularTable | ParquetStream:
@@ -180,8 +182,10 @@ class Tabular(Modality):
         """Scaling statistics and vocabularies from the training rows, one pass over them (a streamed
         table is read record batch by record batch)."""
         statistics = FitStatistics(len(self.numeric_names), len(self.categorical_columns))
+        sample = RowSample()
         for chunk in (raw.tables(self) if isinstance(raw, ParquetStream) else [raw]):
             statistics.add(chunk)
+            sample.add(chunk)
         if statistics.rows < 2:
             raise InvalidDataError(
                 f"Fitting the tabular preprocessing needs at least 2 rows, got {statistics.rows}: scaling and "
@@ -195,6 +199,8 @@ class Tabular(Modality):
         self.scale = np.where(spread > 0, spread, 1.0)
         self.vocabularies = [sorted(keys) for keys in statistics.categories]
         self.fitted = True
+        numeric, codes = self.transform(TabularTable(*sample.columns(), None))
+        self.marginals = marginal_points(torch.cat([numeric.double(), codes.double()], dim=1).numpy())
 
     @property
     def numeric_names(self) -> list[str]:
@@ -230,11 +236,16 @@ class Tabular(Modality):
         return {"numeric": torch.stack(numeric), "categorical": torch.stack(categorical)}
 
     def input_spec(self) -> dict[str, Any]:
-        """``n_numeric`` and the categorical cardinalities, missing and unknown tokens included."""
-        return {
+        """``n_numeric``, the categorical cardinalities (missing and unknown tokens included) and ``marginals``,
+        the training marginals as (P, n_num + n_cat) points, scaled numbers (NaN missing) then category codes
+        (:mod:`multissl_tabular.marginals`; SCARF's corruption draws from them)."""
+        spec: dict[str, Any] = {
             "n_numeric": len(self.offset),
             "categorical_cardinalities": [len(v) + FIRST_CATEGORY_CODE for v in self.vocabularies],
         }
+        if self.marginals is not None:
+            spec["marginals"] = self.marginals.tolist()
+        return spec
 
     # -- state ---------------------------------------------------------------------------------
     def state_dict(self) -> PreprocessingState:
@@ -245,6 +256,7 @@ class Tabular(Modality):
             "offset": np.asarray(self.offset, dtype=np.float64),
             "scale": np.asarray(self.scale, dtype=np.float64),
             "vocabularies": self.vocabularies,
+            **({} if self.marginals is None else {"marginals": np.asarray(self.marginals, dtype=np.float32)}),
         }
 
     def load_state_dict(self, state: PreprocessingState) -> None:
@@ -254,6 +266,8 @@ class Tabular(Modality):
         self.offset = np.asarray(state["offset"], dtype=np.float64).reshape(-1)
         self.scale = np.asarray(state["scale"], dtype=np.float64).reshape(-1)
         self.vocabularies = [list(v) for v in state["vocabularies"]]
+        marginals = state.get("marginals")  # absent from runs saved before the training marginals were kept
+        self.marginals = None if marginals is None else np.asarray(marginals, dtype=np.float32).reshape(-1, len(self.offset) + len(self.vocabularies))
         self.fitted = True
 
     # -- extras --------------------------------------------------------------------------------
