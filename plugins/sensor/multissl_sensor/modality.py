@@ -24,7 +24,7 @@ from multissl_sensor.windows import majority_labels, window_starts
 SENSOR_VIEWS = [
     {"name": "sensor_rotation"},
     {"name": "sensor_scaling", "std": 0.1},
-    {"name": "sensor_jitter", "std": 0.05},
+    {"name": "gaussian_noise", "std": 0.05},  # jitter (Um et al. 2017) is the core's additive Gaussian noise
 ]
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from multissl import hookimpl
 
 VIEWS = {
-    "sensor_jitter": ("multissl_sensor.views.jitter:Jitter", "additive Gaussian noise on sensor windows"),
     "sensor_scaling": ("multissl_sensor.views.scaling:Scaling", "random gain per window and channel"),
     "sensor_rotation": ("multissl_sensor.views.rotation:Rotation", "random 3-D rotation of xyz channel triples"),
     "sensor_permutation": ("multissl_sensor.views.permutation:TimePermutation", "shuffled time segments"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-from multissl_sensor.views.jitter import Jitter
 from multissl_sensor.views.permutation import TimePermutation
 from multissl_sensor.views.rotation import Rotation, random_rotations
 from multissl_sensor.views.scaling import Scaling
@@ -13,7 +12,7 @@ from multissl_sensor.views.time_warp import TimeWarp
 from multissl.errors import RecipeError
 
 
-@pytest.mark.parametrize("view", [Jitter(0.1), Scaling(0.2), Rotation([[0, 1, 2]]), TimePermutation(4), TimeWarp(0.2)])
+@pytest.mark.parametrize("view", [Scaling(0.2), Rotation([[0, 1, 2]]), TimePermutation(4), TimeWarp(0.2)])
 def test_views_are_pure_seeded_and_change_the_data(view):
     x = torch.randn(6, 30, 5)
     before = x.clone()
@@ -52,3 +51,14 @@ def test_time_warp_resamples_a_monotone_clock_that_keeps_both_ends():
     torch.testing.assert_close(still, ramp)
     with pytest.raises(RecipeError, match="knots"):
         TimeWarp(knots=0)
+
+
+def test_each_view_is_registered_once_and_reads_as_its_options():
+    from multissl.plugins import registry
+
+    views = registry().names("view")
+    assert "sensor_jitter" not in views  # jitter is the core's gaussian_noise
+    assert {"sensor_scaling", "sensor_rotation", "sensor_permutation", "sensor_time_warp", "gaussian_noise"} <= set(views)
+    assert repr(Rotation([[3, 4, 5]])) == "Rotation(groups=((3, 4, 5),))"
+    assert repr(TimeWarp(0.1, knots=2)) == "TimeWarp(std=0.1, knots=2)"
+    assert Scaling(0.1) == Scaling(0.1) and repr(TimePermutation()) == "TimePermutation(segments=4)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch import Tensor
 
@@ -9,15 +11,17 @@ from multissl.errors import RecipeError
 from multissl.views.base import View, ViewGenerator
 
 
+@dataclasses.dataclass(frozen=True)
 class TimePermutation(ViewGenerator):
     """Cut each window into ``segments`` pieces of ``T // segments`` samples, reorder them by a random
     permutation per window; the remaining ``T mod segments`` samples stay at the end (Um et al. 2017).
     Assumes every position is valid (sensor windows carry no padding)."""
 
-    def __init__(self, segments: int = 4):
-        if segments < 1:
-            raise RecipeError(f"sensor_permutation segments must be at least 1, got {segments}.")
-        self.segments = int(segments)
+    segments: int = 4
+
+    def __post_init__(self) -> None:
+        if self.segments < 1:
+            raise RecipeError(f"sensor_permutation segments must be at least 1, got {self.segments}.")
 
     def make_view(self, x: Tensor, generator: torch.Generator, valid: Tensor) -> View:
         n, length = x.shape[:2]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch import Tensor
 
@@ -20,12 +22,15 @@ def random_rotations(n: int, generator: torch.Generator, device: torch.device, d
     ], dim=1).view(n, 3, 3)
 
 
+@dataclasses.dataclass(frozen=True)
 class Rotation(ViewGenerator):
     """``x'[n, t, g] = R_n x[n, t, g]`` for each channel triple ``g`` in ``groups`` (the same ``R_n`` for all
     groups of a window, as one device rotated on the body; Um et al. 2017)."""
 
-    def __init__(self, groups: list[list[int]] | None = None):
-        self.groups = [list(g) for g in (groups if groups is not None else [[0, 1, 2]])]
+    groups: tuple[tuple[int, ...], ...] = ((0, 1, 2),)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "groups", tuple(tuple(int(c) for c in g) for g in self.groups))
         if any(len(g) != 3 for g in self.groups):
             raise RecipeError(f"sensor_rotation groups must be channel triples (x, y, z), got {self.groups}.")
 
@@ -35,6 +40,6 @@ class Rotation(ViewGenerator):
         rotation = random_rotations(x.shape[0], generator, x.device, x.dtype)
         out = x.clone()
         for group in self.groups:
-            rotated = torch.einsum("nij,ntj->nti", rotation, x[..., group])
-            out[..., group] = torch.where(valid[..., None], rotated, x[..., group])
+            rotated = torch.einsum("nij,ntj->nti", rotation, x[..., list(group)])
+            out[..., list(group)] = torch.where(valid[..., None], rotated, x[..., list(group)])
         return View(out, None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -10,6 +12,7 @@ from multissl.errors import RecipeError
 from multissl.views.base import View, ViewGenerator
 
 
+@dataclasses.dataclass(frozen=True)
 class TimeWarp(ViewGenerator):
     """``x'(t) = x(τ(t))`` with ``τ`` the normalised cumulative sum of a random speed curve through ``knots``
     values ``~ N(1, std²)`` (clamped positive), so ``τ(0) = 0``, ``τ(T−1) = T−1`` (Um et al. 2017). Written
@@ -17,12 +20,14 @@ class TimeWarp(ViewGenerator):
     device: the speed is interpolated linearly between knots (τ piecewise quadratic, C¹) and ``x`` linearly
     between samples. Assumes every position is valid (sensor windows carry no padding)."""
 
-    def __init__(self, std: float = 0.2, knots: int = 4):
-        if not std >= 0:
-            raise RecipeError(f"sensor_time_warp std must be non-negative, got {std}.")
-        if knots < 1:
-            raise RecipeError(f"sensor_time_warp knots must be at least 1, got {knots}.")
-        self.std, self.knots = float(std), int(knots)
+    std: float = 0.2
+    knots: int = 4
+
+    def __post_init__(self) -> None:
+        if not self.std >= 0:
+            raise RecipeError(f"sensor_time_warp std must be non-negative, got {self.std}.")
+        if self.knots < 1:
+            raise RecipeError(f"sensor_time_warp knots must be at least 1, got {self.knots}.")
 
     def make_view(self, x: Tensor, generator: torch.Generator, valid: Tensor) -> View:
         n, length = x.shape[:2]
