@@ -20,6 +20,7 @@ from multissl.objectives.masked_cluster_prediction import MaskedClusterPredictio
 from multissl.targets.kmeans_targets import KMeansTargets
 from multissl.views.span_mask import SpanMask
 from multissl_speech.features import FeatureConfig, FeatureExtractor
+from multissl_speech.hubert_mask import FairseqSpanMask
 from multissl_speech.pooling import masked_mean
 
 
@@ -40,8 +41,19 @@ class HuBERTConfig:
     conv_pos_kernel: int = 32
     conv_pos_groups: int = 4
     dropout: float = 0.1
+    stable_layer_norm: bool = False
+    """Pre-LN Transformer (``transformers``' ``do_stable_layer_norm``, HuBERT Large's); False: post-LN, Base's."""
+    layer_drop: float = 0.05
+    """Probability of skipping each Transformer layer in a training step (fairseq ``encoder_layerdrop``, Base 0.05)."""
+    feature_grad_mult: float = 0.1
+    """Gradient scale from the Transformer into the convolutional feature encoder (fairseq, Base 0.1)."""
     mask_prob: float = 0.8
     mask_length: int = 10
+    min_masks: int = 2
+    """At least this many spans per clip (fairseq ``compute_mask_indices`` as HuBERT calls it: 2)."""
+    mask_sampling: str = "fairseq"
+    """``fairseq``: span count rounded at random, distinct starts (:class:`FairseqSpanMask`); ``uniform``: the
+    core ``SpanMask`` (count rounded to nearest, starts drawn with replacement)."""
     final_dim: int = 256
     temperature: float = 0.1
     feature_penalty: float = 10.0
@@ -60,6 +72,16 @@ class HuBERTConfig:
     its threads every step, which cost 20x on a shared 2-core machine for codebooks of this size."""
     embed_layer: int | None = None
     """Hidden state pooled by ``embed`` (0 = after the feature projection); None: the last."""
+
+    def __post_init__(self) -> None:
+        if self.mask_sampling not in MASK_SAMPLINGS:
+            raise RecipeError(f"HuBERT mask_sampling must be one of {MASK_SAMPLINGS}, got {self.mask_sampling!r}.")
+        if not 0.0 <= self.layer_drop < 1.0 or self.feature_grad_mult < 0:
+            raise RecipeError(f"HuBERT layer_drop must lie in [0, 1) and feature_grad_mult be >= 0, got "
+                              f"{self.layer_drop} and {self.feature_grad_mult}.")
+
+
+MASK_SAMPLINGS = ("fairseq", "uniform")
 
 
 EIGHT_KHZ_FRONT_END = {"conv_kernel": [10, 3, 3, 3, 2, 2], "conv_stride": [5, 2, 2, 2, 2, 2]}
@@ -82,8 +104,10 @@ class HuBERT(Method):
     """
 
     Config = HuBERTConfig
-    # fairseq HuBERT Base: Adam lr 5e-4, 8 % warm-up (32k of 400k updates) then linear decay, weight decay 0.01
-    optimizer_defaults: ClassVar[dict[str, Any]] = {"lr": 5e-4, "warmup_fraction": 0.08, "schedule": "linear", "weight_decay": 0.01}
+    # fairseq HuBERT Base: Adam lr 5e-4, betas (0.9, 0.98), eps 1e-6, 8 % warm-up (32k of 400k updates) then
+    # linear decay, weight decay 0.01
+    optimizer_defaults: ClassVar[dict[str, Any]] = {"lr": 5e-4, "betas": (0.9, 0.98), "eps": 1e-6, "warmup_fraction": 0.08,
+                                                    "schedule": "linear", "weight_decay": 0.01}
 
     def __init__(self, config: HuBERTConfig, input_spec: dict[str, Any], optimizer=None, seed: int = 0):
         super().__init__(config, input_spec, optimizer, seed)
@@ -95,7 +119,9 @@ class HuBERT(Method):
         self.label_step = self._label_step(config, sample_rate)
         self.project = nn.Linear(config.hidden_size, config.final_dim)
         self.code_embeddings = nn.Parameter(torch.randn(config.n_clusters, config.final_dim) * config.final_dim ** -0.5)
-        self.span_mask = SpanMask(ratio=config.mask_prob, span=config.mask_length)
+        self.span_mask = (FairseqSpanMask(ratio=config.mask_prob, span=config.mask_length, min_spans=config.min_masks)
+                          if config.mask_sampling == "fairseq"
+                          else SpanMask(ratio=config.mask_prob, span=config.mask_length, min_spans=config.min_masks))
         self.objective = MaskedClusterPrediction(unmasked_weight=config.unmasked_weight)
         self.register_buffer("codebook", torch.zeros(0, 0))
         self._kmeans: KMeansTargets | None = None
@@ -202,8 +228,13 @@ class HuBERT(Method):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     # -- training -----------------------------------------------------------------------------
-    def _keep_conv_features(self, module, inputs, output) -> None:
+    def _keep_conv_features(self, module, inputs, output) -> Tensor:
+        """The convolutional features, their gradient scaled by ``feature_grad_mult`` in training (fairseq
+        ``GradMultiply``, before the feature penalty reads them)."""
+        if self.training and self.config.feature_grad_mult != 1.0:
+            output = GradMultiply.apply(output, self.config.feature_grad_mult)
         self._conv_features = output
+        return output
 
     def ssl_loss(self, batch: dict[str, Tensor]):
         waveform, num_samples = _waveform(batch)
@@ -236,16 +267,29 @@ class HuBERT(Method):
         return torch.stack([masked_mean(h, valid) for h in hidden], dim=1)
 
 
+class GradMultiply(torch.autograd.Function):
+    """Identity forward, gradient times ``scale`` backward (fairseq ``GradMultiply``)."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, scale: float) -> Tensor:
+        ctx.scale = scale
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None]:
+        return grad * ctx.scale, None
+
+
 def hubert_config(config: HuBERTConfig) -> HubertConfig:
     """The ``transformers`` configuration of the encoder (per-frame LayerNorm in the conv stack, so that padding
-    does not leak into real frames; no layer drop, so every hidden state is always there)."""
+    does not leak into real frames; layer drop acts in training only, so every hidden state is there in ``embed``)."""
     return HubertConfig(
         hidden_size=config.hidden_size, num_hidden_layers=config.num_layers, num_attention_heads=config.num_heads,
         intermediate_size=config.ffn_dim, conv_dim=tuple(config.conv_dim), conv_kernel=tuple(config.conv_kernel),
         conv_stride=tuple(config.conv_stride), num_conv_pos_embeddings=config.conv_pos_kernel,
-        num_conv_pos_embedding_groups=config.conv_pos_groups, feat_extract_norm="layer", do_stable_layer_norm=True,
+        num_conv_pos_embedding_groups=config.conv_pos_groups, feat_extract_norm="layer", do_stable_layer_norm=config.stable_layer_norm,
         hidden_dropout=config.dropout, attention_dropout=config.dropout, activation_dropout=0.0,
-        feat_proj_dropout=config.dropout, layerdrop=0.0, mask_time_prob=config.mask_prob,
+        feat_proj_dropout=config.dropout, layerdrop=config.layer_drop, mask_time_prob=config.mask_prob,
         mask_time_length=config.mask_length, apply_spec_augment=True,
     )
 
@@ -266,12 +310,18 @@ def load_hubert(path: str | Path) -> HubertModel:
 
 
 def export_hubert(run_or_method: Any, path: str | Path) -> Path:
-    """Write the HuBERT encoder of a run (or method) as a ``transformers`` model directory
-    (``HubertModel.from_pretrained(path)`` reloads it)."""
+    """Write the HuBERT encoder of a run (or method) as a ``transformers`` model directory: the model
+    (``HubertModel.from_pretrained(path)``) and the ``Wav2Vec2FeatureExtractor`` that prepares its input
+    (``AutoFeatureExtractor.from_pretrained(path)``): the run's sample rate, zero padding with an attention
+    mask, and no waveform normalisation (the encoder reads the waveform as loaded, as fairseq's HuBERT Base)."""
+    from transformers import Wav2Vec2FeatureExtractor
+
     method = getattr(run_or_method, "method", run_or_method)
     if not isinstance(method, HuBERT):
         raise InvalidDataError(f"export_hubert needs a 'hubert' run, got {type(method).__name__}.")
     method.model.save_pretrained(path)
+    Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=int(method.input_spec["sample_rate"]), padding_value=0.0,
+                             do_normalize=False, return_attention_mask=True).save_pretrained(path)
     return Path(path)
 
 

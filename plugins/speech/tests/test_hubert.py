@@ -14,7 +14,9 @@ from multissl_speech.hubert import (
     export_hubert,
     load_hubert,
 )
-from transformers import HubertModel
+from multissl_speech.hubert_mask import FairseqSpanMask
+from multissl_speech.pooling import masked_mean
+from transformers import AutoFeatureExtractor, HubertModel
 
 import multissl
 from multissl.errors import InvalidDataError, RecipeError
@@ -52,8 +54,8 @@ def test_the_8_khz_front_end_keeps_labels_aligned(tiny_hubert, num_samples):
 
 
 def test_unmasked_weight_adds_the_unmasked_frames_cross_entropy(tiny_hubert):
-    waveform = torch.randn(3, 4000)
-    batch = {"waveform": waveform, "num_samples": torch.tensor([4000, 3000, 1200])}
+    waveform = torch.randn(3, 16000)  # 50 frames: some stay unmasked (a clip of under 2 spans is hidden whole)
+    batch = {"waveform": waveform, "num_samples": torch.tensor([16000, 12000, 1200])}
     losses = {}
     for weight in (0.0, 0.5):
         torch.manual_seed(0)
@@ -88,6 +90,14 @@ def test_iterations_one_and_two_train_save_load_and_export_identically(clips, ti
     torch.testing.assert_close(loaded.method.codebook, method.codebook)
     np.testing.assert_array_equal(loaded.embed(clips), run.embed(clips))
     exported = HubertModel.from_pretrained(export_hubert(run, tmp_path / "hf")).eval()
+    # what a transformers user does with the directory gives Run.embed
+    extractor = AutoFeatureExtractor.from_pretrained(tmp_path / "hf")
+    inputs = extractor(clips["audio"], sampling_rate=16000, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        hidden = exported(inputs["input_values"], attention_mask=inputs["attention_mask"]).last_hidden_state
+    frames = exported._get_feat_extract_output_lengths(inputs["attention_mask"].sum(1))
+    pooled = masked_mean(hidden, torch.arange(hidden.shape[1]) < frames[:, None])
+    np.testing.assert_allclose(pooled.numpy(), run.embed(clips), atol=1e-5)
     waveform = torch.from_numpy(clips["audio"][3])[None]
     with torch.no_grad():
         torch.testing.assert_close(exported(waveform).last_hidden_state, method.model.eval()(waveform).last_hidden_state,
@@ -117,3 +127,45 @@ def test_hubert_needs_waveforms_and_a_codebook(tiny_hubert):
     with pytest.raises(RecipeError, match="neither"):
         _method(tiny_hubert, teacher="/nonexistent")._teacher_model()
     assert dataclasses.asdict(HuBERTConfig())["mask_prob"] == 0.8
+
+
+def test_fairseq_span_starts_are_distinct_and_at_least_two(tiny_hubert):
+    """fairseq draws span starts without replacement, at least ``min_masks`` = 2: two 10-frame spans then hide
+    11 to 20 frames, never exactly 10 (two equal starts, which a draw with replacement gives 1 time in 90)."""
+    valid = torch.ones(2000, 100, dtype=torch.bool)
+    mask = FairseqSpanMask(ratio=0.05, span=10, min_spans=2)(torch.zeros(2000, 100), torch.Generator().manual_seed(0),
+                                                             valid=valid).mask
+    counts = mask.sum(dim=1)
+    assert counts.min() >= 11 and counts.max() <= 20
+    # probabilistic rounding: ratio · T / span = 1.5 spans is 1 or 2 spans, about half each
+    one_or_two = FairseqSpanMask(ratio=0.15, span=10, min_spans=0)(torch.zeros(2000, 100),
+                                                                    torch.Generator().manual_seed(1), valid=valid).mask
+    single = (one_or_two.sum(dim=1) == 10).float().mean()
+    assert 0.4 < single < 0.6
+    # padding is never masked; a row shorter than a span draws its 2 starts from [0, 2], as fairseq does
+    valid = torch.arange(30) < torch.tensor([30, 6, 0])[:, None]
+    short = FairseqSpanMask(ratio=0.8, span=10)(torch.zeros(3, 30), torch.Generator().manual_seed(2), valid=valid).mask
+    assert not (short & ~valid).any() and short[1, 1:6].all()
+    assert _method(tiny_hubert).span_mask == FairseqSpanMask(ratio=0.8, span=10, min_spans=2)
+
+
+def test_defaults_are_hubert_base(tiny_hubert):
+    method = _method(tiny_hubert)
+    hf = method.model.config
+    assert not hf.do_stable_layer_norm and hf.layerdrop == 0.05  # Base: post-LN, layer drop 0.05
+    assert HuBERT.optimizer_defaults["betas"] == (0.9, 0.98) and HuBERT.optimizer_defaults["eps"] == 1e-6
+    assert _method(tiny_hubert, stable_layer_norm=True).model.config.do_stable_layer_norm
+    with pytest.raises(RecipeError, match="mask_sampling"):
+        _method(tiny_hubert, mask_sampling="poisson")
+
+
+def test_feature_grad_mult_scales_the_convolution_gradients(tiny_hubert):
+    batch = {"waveform": torch.randn(2, 4000), "num_samples": torch.tensor([4000, 3000])}
+    grads = {}
+    for mult in (1.0, 0.1):
+        torch.manual_seed(0)
+        method = _method(tiny_hubert, feature_grad_mult=mult, layer_drop=0.0).train()
+        method._set_codebook(torch.randn(4, 39))
+        method.ssl_loss(batch)[0].backward()
+        grads[mult] = method.model.feature_extractor.conv_layers[0].conv.weight.grad
+    torch.testing.assert_close(grads[0.1], 0.1 * grads[1.0])
