@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,7 @@ from torch.utils.data import DataLoader, Dataset
 from multissl._validation import check_finite_array
 from multissl.errors import EmptyDataError, InvalidDataError
 from multissl.modalities.base import Modality, PreprocessingState
+from multissl_graph.contrastive.generic_defaults import GENERIC_METHOD_DEFAULTS
 
 
 @dataclasses.dataclass
@@ -73,6 +74,7 @@ class Graph(Modality):
 
     name = "graph"
     Options = GraphOptions
+    method_defaults: ClassVar[dict[str, dict[str, Any]]] = GENERIC_METHOD_DEFAULTS
 
     def __init__(self, options: GraphOptions | None = None) -> None:
         super().__init__(options)

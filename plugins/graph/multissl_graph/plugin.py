@@ -38,6 +38,7 @@ def multissl_register(registry) -> None:
         "node_classification", "multissl_graph.node_classification:NodeClassification", modalities=["graph"],
         summary="test accuracy on the graph's own split (the run's classifier, else a probe), vs a GCN without SSL",
     )
+    _register_contrastive(registry)
     # a dataset folder is the source itself: the modality reads it with the recipe's data options
     registry.add_dataset("cora", "pathlib:Path", modality="graph", path="graph/Cora",
                          summary="Cora citation graph, 2,708 papers, 7 classes, Planetoid public split (140 / 500 / 1,000)")
@@ -57,6 +58,29 @@ def multissl_register(registry) -> None:
     )
     registry.add_dataset("tokyo", "pathlib:Path", modality="temporal_relations", path="graph/seenet_tokyo",
                          summary="SEENet Tokyo: 3,103 locations, competitive/complementary relations in 4 time slots")
+
+
+def _register_contrastive(registry) -> None:
+    """DGI, GRACE, BGRL, GraphMAE, CCA-SSG, and the input, views and encoders that serve the core's generic methods
+    on graphs (:mod:`multissl_graph.contrastive`)."""
+    package = "multissl_graph.contrastive"
+    registry.add_input("graph_nodes", f"{package}.graph_nodes:GraphNodes", summary="graph nodes as samples, seed nodes only in neighbour batches")
+    registry.add_view("graph_edge_drop", f"{package}.edge_drop:EdgeDrop", summary="drop each edge with probability p")
+    registry.add_view("graph_feature_mask", f"{package}.feature_mask:FeatureMask", summary="zero feature columns, shared by all nodes")
+    registry.add_view("graph_node_mask", f"{package}.node_mask:NodeMask", summary="hide a share of the nodes' feature rows")
+    registry.add_encoder("gcn_stack", f"{package}.gcn_stack:GCNStack", summary="GCN layers of given widths, optional BatchNorm, PReLU/ReLU")
+    registry.add_encoder("gat_heads", f"{package}.gat_heads:MultiHeadGAT", summary="multi-head GAT with feature/attention dropout (GraphMAE)")
+    registry.add_objective("cca_ssg", f"{package}.cca_ssg:CCASSGLoss", summary="CCA-SSG: invariance + decorrelation of standardised views")
+    for name, target, summary in [
+        ("dgi", "dgi:DGI", "Deep Graph Infomax: real vs row-shuffled nodes against the graph summary"),
+        ("grace", "grace:GRACE", "GRACE: edge drop + feature mask views, NT-Xent with intra-view negatives"),
+        ("bgrl", "bgrl:BGRL", "BGRL: BYOL on graphs, predictor + EMA target GCN"),
+        ("graphmae", "graphmae:GraphMAE", "GraphMAE: [MASK] token, re-masking, GAT decoder, scaled cosine error"),
+        ("cca_ssg", "cca_ssg:CCASSG", "CCA-SSG: two graph views, invariance + decorrelation"),
+    ]:
+        registry.add_method(name, f"{package}.{target}", modalities=["graph"], summary=summary)
+    for generic in ("simclr", "vicreg", "barlow_twins", "byol", "mae"):
+        registry.serve(generic, "graph")
 
 
 @hookimpl
