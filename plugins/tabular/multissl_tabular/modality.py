@@ -76,11 +76,13 @@ class TabularOptions:
 
 @dataclasses.dataclass
 class TabularTable:
-    """A validated table: ``numeric`` (N, n_num) float64 (NaN = missing), categorical keys as strings."""
+    """A validated table: ``numeric`` (N, n_num) float64 (NaN = missing), categorical keys as strings, and the row
+    ``ids`` (the DataFrame's index; a CSV file's row numbers)."""
 
     numeric: np.ndarray
     categorical: list[pd.Series]
     labels: np.ndarray | None
+    ids: pd.Index | None = None
 
     def __len__(self) -> int:
         return len(self.numeric)
@@ -149,7 +151,7 @@ class Tabular(Modality):
         numeric += [part for c in self.datetime_sources for part in _datetime_parts(frame[c], c)]
         numeric_matrix = np.stack(numeric, axis=1) if numeric else np.zeros((len(frame), 0))
         categorical = [_category_keys(frame[c], c) for c in self.categorical_columns]
-        return TabularTable(numeric_matrix, categorical, labels)
+        return TabularTable(numeric_matrix, categorical, labels, ids=frame.index.copy())
 
     def _choose_columns(self, frame: pd.DataFrame) -> None:
         """Split the feature columns into numeric, datetime and categorical, from the options or dtypes."""
@@ -291,6 +293,11 @@ class Tabular(Modality):
 
     def labels(self, raw: TabularTable | ParquetStream) -> np.ndarray | None:
         return raw.labels
+
+    def sample_ids(self, raw: TabularTable | ParquetStream) -> pd.Index | None:
+        """The DataFrame's index (a CSV file's row numbers, a Parquet file's stored index); ``None`` for a streamed
+        Parquet file, whose rows are numbered from 0 in file order."""
+        return None if isinstance(raw, ParquetStream) else raw.ids
 
     def baseline_features(self, raw: TabularTable | ParquetStream) -> np.ndarray | None:
         """Scaled numerics (missing -> 0) with missing indicators, and one-hot categorical codes; None for a

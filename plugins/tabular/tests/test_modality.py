@@ -15,6 +15,7 @@ from multissl_tabular.modality import (
     TabularOptions,
 )
 
+import multissl
 from multissl.errors import EmptyDataError, InvalidDataError, NonFiniteDataError
 
 
@@ -168,3 +169,24 @@ def test_infinite_values_at_embed_time_are_refused_too():
     modality, _ = fitted(pd.DataFrame({"x": [1.0, 2.0]}))
     with pytest.raises(NonFiniteDataError, match="Replace them with NaN"):
         modality.load(pd.DataFrame({"x": [-np.inf]}))
+
+
+def test_sample_ids_are_the_frame_index_or_the_file_row_numbers(tmp_path):
+    modality = Tabular(TabularOptions(label_column="label"))
+    frame = modality.example()
+    frame.index = [f"row{i}" for i in range(len(frame))]
+    raw = modality.load(frame)
+    modality.fit(raw)
+    assert list(modality.sample_ids(raw)) == list(frame.index)
+    frame.to_csv(tmp_path / "rows.csv", index=False)
+    assert list(modality.sample_ids(modality.load(tmp_path / "rows.csv"))) == list(range(len(frame)))
+
+
+def test_embed_as_frame_is_indexed_by_the_rows_index():
+    frame = Tabular().example().iloc[::-1]
+    run = multissl.pretrain("tabular", frame, "scarf", max_epochs=1, batch_size=16, dim=8, num_layers=1, ffn_dim=16,
+                            projector_dims=[16, 8], **{"data.label_column": "label", "trainer.enable_progress_bar": False,
+                                                       "trainer.loggers": []})
+    embedded = run.embed(frame, as_frame=True)
+    assert list(embedded.index) == list(frame.index) and embedded.shape == (48, 8)
+    np.testing.assert_array_equal(embedded.to_numpy(), run.embed(frame))
