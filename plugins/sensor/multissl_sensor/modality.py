@@ -178,6 +178,14 @@ class Sensor(Modality):
         starts, _ = window_starts(raw.values, self.options.window, self.options.stride, raw.recording_starts)
         return majority_labels(raw.labels, starts, self.options.window)
 
+    def sample_ids(self, raw: SensorStreams) -> list[str]:
+        """``<recording>:<start>`` per window, in :meth:`dataset` order: the recording's name and the window's first
+        sample counted from that recording's start (the same window keeps its id whatever recordings come with it)."""
+        starts, _ = window_starts(raw.values, self.options.window, self.options.stride, raw.recording_starts)
+        recording = np.searchsorted(raw.recording_starts, starts, side="right") - 1
+        offsets = starts - raw.recording_starts[recording]
+        return [f"{raw.recording_names[r]}:{int(o)}" for r, o in zip(recording, offsets)]
+
     def example(self) -> dict[str, np.ndarray]:
         """Three devices sharing one latent 3-axis motion with device-specific gain and noise; 5 channels each."""
         rng = np.random.default_rng(0)

@@ -124,3 +124,24 @@ def test_recordings_are_named_and_split_back_as_read():
     again = modality.load(parts)
     np.testing.assert_array_equal(again.values, raw.values)
     np.testing.assert_array_equal(again.recording_starts, raw.recording_starts)
+
+
+def test_sample_ids_name_each_window_by_its_recording_and_start_and_index_run_embed():
+    import multissl
+    from multissl_sensor.streams import Recording
+
+    first, second = _streams(length=60, seed=0), _streams(length=40, seed=1)
+    first["d0"][25, 0] = np.nan  # drops the windows starting at 10 and 20
+    modality = Sensor(SensorOptions(window=20, stride=10, label_key=None))
+    raw = modality.load([Recording("s1", first), Recording("s2", second)])
+    ids = modality.sample_ids(raw)
+    assert ids == ["s1:0", "s1:30", "s1:40", "s2:0", "s2:10", "s2:20"]
+    modality.fit(raw)
+    assert len(ids) == len(modality.dataset(raw))
+    run = multissl.pretrain("sensor", [Recording("s1", first), Recording("s2", second)], method="collossl",
+                            window=20, stride=10, label_key=None, batch_size=4,
+                            **{"trainer.max_steps": 1, "trainer.enable_progress_bar": False, "trainer.loggers": [],
+                               "encoder_options": {"channels": [4], "kernel_sizes": [3]}})
+    frame = run.embed([Recording("s2", second)], as_frame=True)
+    assert list(frame.index) == ["s2:0", "s2:10", "s2:20"] and frame.index.name == "id"
+    np.testing.assert_array_equal(frame.to_numpy(), run.embed([Recording("s2", second)]))
