@@ -16,10 +16,11 @@ from multissl.hookspecs import hookimpl
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "evaluate", "hookimpl", "load", "pretrain", "register", "Run"]
+__all__ = ["__version__", "evaluate", "finetune", "hookimpl", "load", "pretrain", "register", "Run"]
 
 if TYPE_CHECKING:
     from multissl.api import Run, evaluate, load, pretrain, register
+    from multissl.finetuning import finetune
 
 _LAZY = {
     "pretrain": "multissl.api",
@@ -27,6 +28,7 @@ _LAZY = {
     "evaluate": "multissl.api",
     "register": "multissl.api",
     "Run": "multissl.api",
+    "finetune": "multissl.finetuning",
 }
 
 

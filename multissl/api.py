@@ -106,7 +106,7 @@ class Run:
                 staging,
                 info=self._info(),
                 recipe=self.recipe.to_dict(),
-                module=self.method,
+                module=self._saved_module(),
                 preprocessing=self.modality.state_dict(),
                 metrics=self.metrics,
                 work_dir=self.work_dir,
@@ -114,6 +114,10 @@ class Run:
         self.path = path
         self.work_dir = path
         return path
+
+    def _saved_module(self) -> torch.nn.Module:
+        """The module whose weights ``save`` writes."""
+        return self.method
 
     def _info(self) -> dict[str, Any]:
         return {
@@ -217,6 +221,10 @@ def load(path: str | Path) -> Run:
             f"({type(exc).__name__}: {exc}). Restore the run directory from a copy, or retrain."
         ) from exc
     method = reg.get("method", recipe.method)(recipe.method_options, files.info["input_spec"], recipe.optimizer, recipe.seed)
+    if "finetune" in files.info:
+        from multissl.finetuning.run import load_finetuned
+
+        return load_finetuned(files, recipe, modality, method)
     files.load_weights(method)
     run = Run(recipe, modality, method.eval(), files.metrics, work_dir=files.path)
     run.path = files.path

@@ -60,6 +60,10 @@ def multissl_register(registry) -> None:
     )
     for name, summary in _DATASETS.items():
         registry.add_dataset(
+    registry.add_evaluator(
+        "finetune", "multissl.finetuning.evaluator:Finetune",
+        summary="frozen vs fine-tuned vs from-scratch encoder with a linear head, on a fraction of the labels",
+    )
             name, f"multissl.modalities.sklearn_datasets:{name}", modality="vectors", summary=summary,
             options={"label_column": "target"},
         )

@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("methods", help="registered methods, optionally for one modality")
     p.add_argument("--modality", help="only methods for this modality")
+    p.add_argument("--options", action="store_true", help="also list each method's options, defaults and docs")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_methods)
 
@@ -54,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("recipe")
     p.add_argument("--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE", help="override recipe keys, e.g. trainer.max_epochs=5")
     p.add_argument("--verbose", action="store_true", help="also print Lightning's start-up lines and the model summary")
+    p.add_argument("--print-config", action="store_true", help="print the resolved recipe (every default filled in) and exit")
     p.set_defaults(handler=_pretrain)
 
     p = sub.add_parser("bench", help="run recipes over seeds; write each metric's mean ± std next to its baseline's")
@@ -64,12 +66,27 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", metavar="DIR", help="keep each run directory under DIR/<recipe>/seed<N> (default: none kept)")
     p.set_defaults(handler=_bench)
 
+    p = sub.add_parser("report", help="an HTML page of a saved run: training curves, evaluation, embedding map")
+    p.add_argument("run", help="run directory")
+    p.add_argument("-o", "--output", help="HTML file to write (default: <run name>_report.html here); PNGs beside it")
+    p.add_argument("--data", help="data to map (default: the run's evaluation data, else its training data)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the point sample and of the 2-D projections")
+    p.set_defaults(handler=_report)
+
     p = sub.add_parser("embed", help="embed data with a saved run")
     p.add_argument("run", help="run directory")
-    p.add_argument("data", nargs="+", help="data the run's modality reads (one source, or several files)")
+    p.add_argument("data", nargs="*", help="data the run's modality reads (one source, or several files)")
+    p.add_argument("--what", help="instead of data, a table the modality embeds by id (interactions: users or items)")
     p.add_argument("-o", "--output", required=True, help="output file: .npy, .csv or .parquet")
     p.add_argument("--batch-size", type=int, default=1024)
     p.set_defaults(handler=_embed)
+
+    p = sub.add_parser("recommend", help="top-k items per user of a saved recommendation run, seen items excluded")
+    p.add_argument("run", help="run directory")
+    p.add_argument("--users", nargs="+", required=True, help="user ids as in the training data")
+    p.add_argument("-k", type=int, default=20, help="items per user (default: 20)")
+    p.add_argument("-o", "--output", help=".csv or .parquet file to write (default: print the table)")
+    p.set_defaults(handler=_recommend)
 
     p = sub.add_parser("evaluate", help="evaluate a saved run with its field's evaluators, each next to its baseline")
     p.add_argument("run", help="run directory")
@@ -83,6 +100,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE", help="evaluator options, e.g. test_fraction=0.3 k=20")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_evaluate)
+
+    from multissl.finetuning import command as finetune_command
+
+    finetune_command.add_parser(sub)
     return parser
 
 
@@ -121,12 +142,19 @@ def _methods(args) -> int:
         }
         for c in entries
     ]
+    if args.options:
+        from multissl.method_options import method_options
+
+        for row, component in zip(rows, entries):
+            row["options"] = method_options(component.load(), reg, args.modality)
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps(rows, indent=2, default=repr))
     else:
         for row in rows:
             mark = "*" if (row["default_for"] if not args.modality else args.modality in row["default_for"]) else " "
             print(f"{mark} {row['name']:<16} {','.join(row['modalities']):<20} {row['plugin']:<10} {row['summary']}")
+            for option in row.get("options", []):
+                print(f"      {option['name']:<24} = {option['default']!r:<24} {option['doc']}")
         print("* the default method of its modality (used when a recipe names none)")
     return 0
 
@@ -188,6 +216,14 @@ def _pretrain(args) -> int:
 
         startup_messages.show()
     raw = apply_overrides(read_recipe(api.resolve_recipe_path(args.recipe)), args.set)
+    if args.print_config:
+        import yaml
+
+        from multissl.plugins import registry
+        from multissl.recipe import resolve
+
+        print(yaml.safe_dump(resolve(raw, registry()).to_dict(), sort_keys=False), end="")
+        return 0
     if raw.get("output_dir") is None:
         base = Path("runs") / Path(args.recipe).stem
         raw["output_dir"] = str(base if raw.get("resume") else _fresh_run_dir(base))
@@ -225,6 +261,23 @@ def _bench(args) -> int:
     if args.output is not None:
         markdown, table = write_results(runs, command, args.output)
         print(f"Wrote {markdown} and {table}")
+        try:
+            from multissl.report.bench_chart import write_bench_chart
+
+            print(f"Wrote {write_bench_chart(table)}")
+        except MultisslError as exc:  # the table is the result; the picture is optional
+            print(f"No chart: {exc}")
+    return 0
+
+
+def _report(args) -> int:
+    from multissl import api
+    from multissl.report.run_report import write_run_report
+
+    run = api.load(args.run)
+    output = Path(args.output) if args.output else Path(f"{Path(args.run).resolve().name}_report.html")
+    write_run_report(run, output, data=args.data, seed=args.seed)
+    print(f"Wrote {output} (PNGs beside it)")
     return 0
 
 
@@ -237,8 +290,11 @@ def _embed(args) -> int:
     if output.suffix not in (".npy", ".csv", ".parquet"):  # checked before any data is read
         raise MultisslError(f"Output {output} must end in .npy, .csv or .parquet; nothing was embedded.")
     run = api.load(args.run)
-    source: Any = args.data[0] if len(args.data) == 1 else args.data
-    frame = run.embed(source, batch_size=args.batch_size, as_frame=True)
+    if args.what is not None or not args.data:
+        frame = _embedding_table(run, args.what, has_data=bool(args.data))
+    else:
+        source: Any = args.data[0] if len(args.data) == 1 else args.data
+        frame = run.embed(source, batch_size=args.batch_size, as_frame=True)
     count, dim = frame.shape
     output.parent.mkdir(parents=True, exist_ok=True)
     if output.suffix == ".npy":  # embeddings only; the ids need .csv or .parquet
@@ -249,6 +305,38 @@ def _embed(args) -> int:
     else:
         raise MultisslError(f"Output {output} must end in .npy, .csv or .parquet.")
     print(f"Wrote {count} x {dim} embeddings to {output}")
+    return 0
+
+
+def _embedding_table(run, what: str | None, has_data: bool) -> Any:
+    """The table ``--what`` names, indexed by id: what a modality with ``embedding_table`` (interactions) embeds."""
+    table = getattr(run.modality, "embedding_table", None)
+    if what is None:
+        raise MultisslError("Pass the data to embed, or --what TABLE where the modality embeds tables (interactions: --what items).")
+    if has_data:
+        raise MultisslError(f"Pass either data or --what {what}, not both.")
+    if table is None:
+        raise MultisslError(f"The {run.recipe.modality} modality embeds data, not tables: drop --what and pass the data.")
+    return table(run.method, what)
+
+
+def _recommend(args) -> int:
+    from multissl import api
+
+    if args.output is not None and Path(args.output).suffix not in (".csv", ".parquet"):
+        raise MultisslError(f"--output {args.output} must end in .csv or .parquet.")
+    run = api.load(args.run)
+    recommend = getattr(run.modality, "recommend", None)
+    if recommend is None:
+        raise MultisslError(f"The {run.recipe.modality} modality does not recommend items; use a run on interactions.")
+    table = recommend(run.method, args.users, args.k)
+    if args.output is None:
+        print(table.to_string(index=False))
+        return 0
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(output, index=False) if output.suffix == ".csv" else table.to_parquet(output, index=False)
+    print(f"Wrote {len(table)} recommendations for {len(args.users)} users to {output}")
     return 0
 
 
