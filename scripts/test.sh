@@ -15,7 +15,7 @@ if [ "${MULTISSL_LOWEST:-0}" = "1" ]; then
   rm -f "$pins"
 else
   python -m pip install --quiet -c constraints.txt -e ".[test]" \
-    -e plugins/speech -e plugins/graph -e plugins/tabular -e plugins/sensor -e plugins/recsys
+    -e "plugins/speech[hubert]" -e plugins/graph -e plugins/tabular -e plugins/sensor -e plugins/recsys
 fi
 status=0
 python -m pytest -q "$@" || status=$?

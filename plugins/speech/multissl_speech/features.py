@@ -2,8 +2,8 @@
 
 Framing is ``unfold`` + ``torch.fft.rfft`` rather than ``torch.stft``: Kaldi removes each frame's DC
 offset and pre-emphasises inside the frame before windowing, which ``stft`` cannot do; for the
-plain log-mel the two are the same computation. Mel filter banks come from ``transformers``
-(``audio_utils.mel_filter_bank``), so no torchaudio is needed. Frames are not centred (Kaldi's
+plain log-mel the two are the same computation. Mel filter banks and windows come from
+:mod:`multissl_speech.mel` (numpy), so neither torchaudio nor transformers is needed. Frames are not centred (Kaldi's
 ``snip_edges``): frame ``t`` covers samples ``[t·hop, t·hop + win)``, ``T = 1 + (S − win) // hop``.
 """
 
@@ -16,9 +16,9 @@ import numpy as np
 import torch
 from scipy.fft import dct
 from torch import Tensor, nn
-from transformers.audio_utils import mel_filter_bank, window_function
 
 from multissl.errors import InvalidDataError, RecipeError
+from multissl_speech.mel import mel_filter_bank, window
 
 KINDS = ("logmel", "fbank", "mfcc")
 KALDI_FLOOR = float(np.finfo(np.float32).eps)  # 1.1920929e-07, Kaldi's log floor
@@ -106,13 +106,10 @@ class FeatureExtractor(nn.Module):
         self.config = config
         kaldi = config.kind != "logmel"
         n_bins = config.n_fft // 2 + 1
-        window = window_function(config.win_length, "povey" if kaldi else "hann", periodic=not kaldi)
-        filters = mel_filter_bank(
-            num_frequency_bins=n_bins, num_mel_filters=config.n_mels,
-            min_frequency=20.0 if kaldi else 0.0, max_frequency=config.sample_rate / 2, sampling_rate=config.sample_rate,
-            norm=None, mel_scale="kaldi" if kaldi else "htk", triangularize_in_mel_space=kaldi,
-        )
-        self.register_buffer("window", torch.as_tensor(window, dtype=torch.float32), persistent=False)
+        analysis_window = window(config.win_length, "povey" if kaldi else "hann", periodic=not kaldi)
+        filters = mel_filter_bank(n_bins, config.n_mels, 20.0 if kaldi else 0.0, config.sample_rate / 2, config.sample_rate,
+                                  scale="kaldi" if kaldi else "htk", triangles_in_mel=kaldi)
+        self.register_buffer("window", torch.as_tensor(analysis_window, dtype=torch.float32), persistent=False)
         self.register_buffer("mel_filters", torch.as_tensor(filters, dtype=torch.float32), persistent=False)
         if config.kind == "mfcc":
             basis = dct(np.eye(config.n_mels), type=2, norm="ortho", axis=1)[:, : config.n_mfcc]  # row j: DCT of e_j

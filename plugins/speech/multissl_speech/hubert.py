@@ -12,9 +12,8 @@ import torch
 import torch.nn.functional as F
 from threadpoolctl import threadpool_limits
 from torch import Tensor, nn
-from transformers import HubertConfig, HubertModel
 
-from multissl.errors import InvalidDataError, RecipeError
+from multissl.errors import ComponentImportError, InvalidDataError, RecipeError
 from multissl.methods.base import Method
 from multissl.objectives.masked_cluster_prediction import MaskedClusterPrediction
 from multissl.targets.kmeans_targets import KMeansTargets
@@ -22,6 +21,13 @@ from multissl.views.span_mask import SpanMask
 from multissl_speech.features import FeatureConfig, FeatureExtractor
 from multissl_speech.hubert_mask import FairseqSpanMask
 from multissl_speech.pooling import masked_mean
+
+try:
+    from transformers import HubertConfig, HubertModel
+except ImportError as error:
+    raise ComponentImportError(
+        "HuBERT is built on transformers' HubertModel, which is not installed: pip install 'multissl-speech[hubert]'."
+    ) from error
 
 
 @dataclasses.dataclass

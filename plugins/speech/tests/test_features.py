@@ -8,8 +8,10 @@ import torch
 from multissl_speech.features import FeatureConfig, FeatureExtractor, regression_deltas
 from scipy.fft import dct
 from scipy.signal import savgol_filter
-from transformers.audio_utils import mel_filter_bank, spectrogram, window_function
-from transformers.models.speech_to_text.feature_extraction_speech_to_text import (
+
+pytest.importorskip("transformers", reason="the reference implementations are transformers' (pip install transformers)")
+from transformers.audio_utils import mel_filter_bank, spectrogram, window_function  # noqa: E402
+from transformers.models.speech_to_text.feature_extraction_speech_to_text import (  # noqa: E402
     Speech2TextFeatureExtractor,
 )
 
