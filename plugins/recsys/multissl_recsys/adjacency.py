@@ -1,4 +1,4 @@
-"""The normalised user-item graph of LightGCN, and its edge-dropped views (SGL).
+"""The normalised user-item graph of LightGCN, and its edge- and node-dropped versions (SGL).
 
 ``Â = D^{-1/2} A D^{-1/2}`` over the bipartite graph with users ``0..U-1`` and items ``U..U+I-1``
 (He et al. 2020, LightGCN, eq. 7), normalised by torch_geometric's ``gcn_norm`` without self-loops and
@@ -16,6 +16,8 @@ import torch
 from torch_geometric.nn import LGConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
+from multissl_recsys.negatives import interaction_keys
+
 
 def normalized_adjacency(users: torch.Tensor, items: torch.Tensor, n_users: int, n_items: int) -> torch.Tensor:
     """The (U+I, U+I) CSR matrix ``Â`` of the interactions ``(users[k], items[k])`` (each one an undirected edge)."""
@@ -26,9 +28,31 @@ def normalized_adjacency(users: torch.Tensor, items: torch.Tensor, n_users: int,
     return torch.sparse_coo_tensor(edge_index, weight, (n, n)).coalesce().to_sparse_csr()
 
 
+def graph_context(users: torch.Tensor, items: torch.Tensor, n_users: int, n_items: int) -> dict[str, torch.Tensor]:
+    """What every batch carries about the training graph, computed once from the data: the interactions
+    ``graph_user``/``graph_item`` (E,), ``graph_adjacency`` (``Â``, CSR) and ``graph_keys`` (sorted ``u * I + i``)."""
+    return {
+        "graph_user": users,
+        "graph_item": items,
+        "graph_adjacency": normalized_adjacency(users, items, n_users, n_items),
+        "graph_keys": interaction_keys(users, items, n_items),
+    }
+
+
 def edge_dropped(users: torch.Tensor, items: torch.Tensor, drop_ratio: float, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """The interactions with each one removed independently with probability ``drop_ratio`` (SGL-ED, Wu et al. 2021, eq. 4)."""
     keep = torch.rand(users.shape, generator=generator, device=users.device) >= drop_ratio
+    return users[keep], items[keep]
+
+
+def node_dropped(
+    users: torch.Tensor, items: torch.Tensor, n_users: int, n_items: int, drop_ratio: float, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The interactions left when each user and each item is removed with probability ``drop_ratio``, with all its
+    interactions (SGL-ND, Wu et al. 2021, eq. 3)."""
+    kept_users = torch.rand(n_users, generator=generator, device=users.device) >= drop_ratio
+    kept_items = torch.rand(n_items, generator=generator, device=items.device) >= drop_ratio
+    keep = kept_users[users] & kept_items[items]
     return users[keep], items[keep]
 
 

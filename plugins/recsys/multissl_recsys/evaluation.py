@@ -1,5 +1,4 @@
-"""Full-ranking evaluation of a trained recommender, overall and on the long-tail items; the most-popular ranking;
-top-K serving.
+"""Full-ranking evaluation of a trained recommender, overall and on the long-tail items; the most-popular ranking.
 
 Metrics come from the core's :func:`multissl.eval.ranking.full_ranking_metrics`: every item is ranked
 for every test user, the user's training items are excluded, users are scored in chunks (memory
@@ -11,10 +10,8 @@ all items and only the relevant test items are restricted to the tail.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 import torch
 
@@ -34,13 +31,25 @@ def long_tail_mask(popularity: np.ndarray, head_fraction: float = 0.2) -> np.nda
 
 
 def embeddings_of(modality, method) -> tuple[torch.Tensor, torch.Tensor]:
-    """(U, D) user and (I, D) item embeddings of a trained method, in evaluation mode."""
+    """(U, D) user and (I, D) item embeddings of a trained method, in evaluation mode: its ``user_item_embeddings``,
+    else (a generic method) the two halves of ``embed``, which gives ``[user vector, item vector]`` per row."""
     method.eval()
-    batch = {"user": torch.zeros(1, dtype=torch.long), "item": torch.zeros(1, dtype=torch.long), **modality.context()}
     device = next(method.parameters()).device
+
+    def batch(users: torch.Tensor, items: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {k: v.to(device) for k, v in {"user": users, "item": items, **modality.context()}.items()}
+
+    one = torch.zeros(1, dtype=torch.long)
     with torch.inference_mode():
-        users, items = method.user_item_embeddings({k: v.to(device) for k, v in batch.items()})
-    return users.float(), items.float()
+        if hasattr(method, "user_item_embeddings"):
+            users, items = method.user_item_embeddings(batch(one, one))
+        else:
+            n_users, n_items = len(modality.user_ids), len(modality.item_ids)
+            users = method.embed(batch(torch.arange(n_users), torch.zeros(n_users, dtype=torch.long)))
+            items = method.embed(batch(torch.zeros(n_items, dtype=torch.long), torch.arange(n_items)))
+            half = users.shape[1] // 2
+            users, items = users[:, :half], items[:, half:]
+    return users.float().cpu(), items.float().cpu()
 
 
 def most_popular_embeddings(modality) -> tuple[torch.Tensor, torch.Tensor]:
@@ -87,34 +96,3 @@ def ranking_report(
         modality, users, items, modality.matrix(tables.test), ks=ks, head_fraction=head_fraction, chunk_size=chunk_size,
         max_users=max_users, seed=seed,
     )
-
-
-def recommend(run, users: Sequence[Any], k: int = 10) -> pd.DataFrame:
-    """The top ``k`` items for each of ``users`` (ids as in the data), excluding their training items.
-
-    Cold-start policy: a user the run was not trained on gets the ``k`` most popular training items,
-    marked ``cold_start=True`` (no ID-based vector exists for them). Returns a long table
-    ``user, rank, item, score, cold_start``.
-    """
-    modality, method = run.modality, run.method
-    if int(k) != k or k < 1:
-        raise RecipeError(f"k must be a positive integer, got {k!r}.")
-    ids = [str(u) for u in users]
-    if not ids:
-        raise InvalidDataError("recommend got no users; pass a list of user ids.")
-    k = min(int(k), len(modality.item_ids))
-    index = modality.user_positions(ids)
-    user_emb, item_emb = embeddings_of(modality, method)
-    train = modality.matrix()
-    popularity = modality.item_popularity().astype(np.float64)
-    popular = np.argsort(-popularity, kind="stable")[:k]
-    rows = []
-    for user, position in zip(ids, index, strict=True):
-        if position < 0:
-            rows += [(user, r + 1, modality.item_ids[i], float(popularity[i]), True) for r, i in enumerate(popular)]
-            continue
-        scores = item_emb @ user_emb[position]
-        scores[torch.as_tensor(train[[position]].indices.astype(np.int64))] = -torch.inf
-        top = scores.topk(k)
-        rows += [(user, r + 1, modality.item_ids[i], float(s), False) for r, (s, i) in enumerate(zip(top.values.tolist(), top.indices.tolist()))]
-    return pd.DataFrame(rows, columns=["user", "rank", "item", "score", "cold_start"])

@@ -2,29 +2,26 @@
 
 He et al. 2020 (LightGCN): ``e^{(l+1)} = Â e^{(l)}``, final ``e = Σ_{l=0..L} e^{(l)} / (L+1)``, score
 ``ŷ_ui = e_u · e_i``; BPR loss ``-mean log σ(ŷ_ui - ŷ_uj)`` with a uniform negative ``j`` plus
-``λ ‖e^{(0)}_{u,i,j}‖² / B``. The model is ``torch_geometric.nn.models.LightGCN`` (its ``LGConv``
-layers and ``recommendation_loss``) on the pre-normalised CSR graph of :mod:`multissl_recsys.adjacency`, its
-``LGConv`` layers swapped for ``SymmetricLGConv`` (same product, a cheaper backward).
+``λ ‖e^{(0)}_{u,i,j}‖² / B``. The model and its initialisation (``embedding_init``) are
+:mod:`multissl_recsys.lightgcn_encoder`; the loss is PyG's ``recommendation_loss``.
 Optimiser as in the paper: Adam, lr 1e-3, no weight decay besides the BPR L2 term.
-Initialisation (``embedding_init``): ``per_table`` (default) Xavier-uniform initialises the user rows and the item
-rows as two tables, bound ``sqrt(6 / (U + D))`` and ``sqrt(6 / (I + D))``, as SSLRec and SGL-Torch do;
-``joint`` keeps PyG's one (U + I) × D table, whose smaller bound shrinks the side with fewer rows
-(users of ml-latest-small start 4x smaller).
+
+The graph is the data's: every batch carries ``Â`` and the sorted interaction keys, computed once by the
+``interactions`` modality (:func:`~multissl_recsys.adjacency.graph_context`); the method keeps no graph of its own.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
 import torch
-from torch_geometric.nn.models import LightGCN as PygLightGCN
 
-from multissl.errors import RecipeError
 from multissl.methods.base import Method
-from multissl_recsys.adjacency import SymmetricLGConv, normalized_adjacency
+from multissl_recsys.lightgcn_encoder import layer_mean, lightgcn_model
 from multissl_recsys.modality import mark_unknown
-from multissl_recsys.negatives import interaction_keys, sample_negatives
+from multissl_recsys.negatives import sample_negatives
 
 
 @dataclasses.dataclass
@@ -48,53 +45,26 @@ class LightGCN(Method):
     def __init__(self, config: LightGCNConfig, input_spec: dict[str, Any], optimizer=None, seed: int = 0):
         super().__init__(config, input_spec, optimizer, seed)
         self.n_users, self.n_items = int(input_spec["n_users"]), int(input_spec["n_items"])
-        self.model = PygLightGCN(self.n_users + self.n_items, config.embedding_dim, config.n_layers, normalize=False)
-        self.model.convs = torch.nn.ModuleList(SymmetricLGConv() for _ in range(config.n_layers))
-        if config.embedding_init not in ("per_table", "joint"):
-            raise RecipeError(f"{type(self).__name__.lower()} embedding_init must be 'per_table' or 'joint', got {config.embedding_init!r}.")
-        if config.embedding_init == "per_table":
-            with torch.no_grad():
-                torch.nn.init.xavier_uniform_(self.model.embedding.weight[: self.n_users])
-                torch.nn.init.xavier_uniform_(self.model.embedding.weight[self.n_users:])
+        self.model = lightgcn_model(
+            self.n_users, self.n_items, config.embedding_dim, config.n_layers, config.embedding_init, type(self).__name__.lower()
+        )
         self.ssl_weight = 0.0
-        self._graphs: dict[Any, Any] = {}
-        self._eval_cache: tuple[Any, tuple[torch.Tensor, torch.Tensor]] | None = None
 
     # -- the graph -------------------------------------------------------------------------------
-    def graph_key(self, batch: dict[str, torch.Tensor]) -> tuple:
-        users = batch["graph_user"]
-        return (users.data_ptr(), users.numel(), str(users.device))
-
-    def graph(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        """``Â`` of the training graph carried by the batch and its sorted interaction keys, built once."""
-        key = self.graph_key(batch)
-        if key not in self._graphs:
-            users, items = batch["graph_user"], batch["graph_item"]
-            adjacency = normalized_adjacency(users, items, self.n_users, self.n_items)
-            self._graphs = {key: (adjacency, interaction_keys(users, items, self.n_items))}
-        return self._graphs[key]
-
-    def propagate(self, adjacency: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def propagate(self, adjacency: torch.Tensor | Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """Final (U, D) user and (I, D) item embeddings: the layer mean of LightGCN."""
-        out = self.model.get_embedding(adjacency)
+        out = layer_mean(self.model, adjacency)
         return out[: self.n_users], out[self.n_users:]
 
     def user_item_embeddings(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        """(U, D), (I, D) embeddings scored by dot product; cached in eval mode until the weights change."""
-        if self.training:
-            return self.propagate(self.graph(batch)[0])
-        key = (self.graph_key(batch), self.model.embedding.weight._version, self.model.embedding.weight.data_ptr())
-        if self._eval_cache is None or self._eval_cache[0] != key:
-            with torch.no_grad():
-                self._eval_cache = (key, self.propagate(self.graph(batch)[0]))
-        return self._eval_cache[1]
+        """(U, D), (I, D) embeddings of the batch's training graph, scored by dot product."""
+        return self.propagate(batch["graph_adjacency"])
 
     # -- losses ----------------------------------------------------------------------------------
     def supervised_loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        adjacency, keys = self.graph(batch)
         users, positives = batch["user"], batch["item"]
-        negatives = sample_negatives(users, keys, self.n_items, self.generator(users.device))
-        user_emb, item_emb = self.propagate(adjacency)
+        negatives = sample_negatives(users, batch["graph_keys"], self.n_items, self.generator(users.device))
+        user_emb, item_emb = self.user_item_embeddings(batch)
         u = user_emb[users]
         positive_score = (u * item_emb[positives]).sum(-1)
         negative_score = (u * item_emb[negatives]).sum(-1)

@@ -9,7 +9,8 @@ feature tables (:mod:`multissl_recsys.features`) and keeps the training interact
 graph of LightGCN/SGL/SimGCL and the items excluded when ranking. All of it is the saved state, so a
 loaded run ranks and embeds as the original did. Batches are training interactions
 ``{"user", "item"}`` (B,) with the catalogue-level tensors every method reads (the same objects each
-batch, never copied): ``graph_user``/``graph_item`` (E,), ``item_features/<name>`` (I, L),
+batch, never copied): ``graph_user``/``graph_item`` (E,), ``graph_adjacency`` (the normalised ``Â``),
+``graph_keys`` (sorted ``u * I + i``), ``item_features/<name>`` (I, L),
 ``user_features/<name>`` (U, L).
 
 Bad input: repeated (user, item) pairs are merged into one (the latest) with a warning, or refused
@@ -34,7 +35,8 @@ from torch.utils.data import Dataset
 
 from multissl.errors import EmptyDataError, InvalidDataError, RecipeError
 from multissl.modalities.base import Modality, PreprocessingState
-from multissl_recsys import splits
+from multissl_recsys import serving, splits
+from multissl_recsys.adjacency import graph_context
 from multissl_recsys.features import FeatureEncoder
 from multissl_recsys.tables import (
     ITEM,
@@ -212,7 +214,8 @@ class Interactions(Modality):
             raise InvalidDataError(
                 f"{message} ID-based models have no vector for them; set data.unknown_ids=skip to keep them as NaN rows of "
                 "embed (left out of ranking, and counted), and "
-                "use multissl_recsys.recommend, which serves unknown users the most popular items."
+                "use modality.recommend(method, users, k, unknown_users='popular'), which serves unknown users the most "
+                "popular items."
             )
         warnings.warn(
             f"{message} They are kept in place (data.unknown_ids=skip): embed gives them NaN rows, ranking leaves them out.",
@@ -266,6 +269,20 @@ class Interactions(Modality):
         matrix.data[:] = 1.0
         return matrix
 
+    def sample_ids(self, raw: InteractionTables) -> pd.MultiIndex:
+        """The (user, item) ids of each embedded row, as in the data: ``embed`` gives one row per training interaction."""
+        return pd.MultiIndex.from_frame(raw.train[[USER, ITEM]], names=["user", "item"])
+
+    def embedding_table(self, method, what: str) -> pd.DataFrame:
+        """The ``users`` or ``items`` embedding table of a trained ``method``, indexed by the ids of the data
+        (:func:`multissl_recsys.serving.embedding_table`; ``multissl embed RUN --what users|items``)."""
+        return serving.embedding_table(self, method, what)
+
+    def recommend(self, method, users: list[Any], k: int = 20, *, unknown_users: Literal["error", "popular"] = "error") -> pd.DataFrame:
+        """Top ``k`` unseen items per user id by a trained ``method`` (:func:`multissl_recsys.serving.recommend`;
+        ``multissl recommend RUN --users ... -k K``)."""
+        return serving.recommend(self, method, users, k, unknown_users=unknown_users)
+
     def item_popularity(self) -> np.ndarray:
         """Training interactions per item."""
         return np.bincount(self.train_item, minlength=len(self.item_ids))
@@ -300,11 +317,12 @@ class Interactions(Modality):
         return InteractionDataset(*self.indices(raw.train))
 
     def context(self) -> dict[str, torch.Tensor]:
-        """Catalogue-level tensors added to every batch: the training graph and the feature codes."""
+        """Catalogue-level tensors added to every batch, computed once: the training graph (its interactions, ``Â``
+        and sorted keys, :func:`~multissl_recsys.adjacency.graph_context`) and the feature codes."""
         if self._context is None:
+            users, items = torch.as_tensor(self.train_user), torch.as_tensor(self.train_item)
             self._context = {
-                "graph_user": torch.as_tensor(self.train_user),
-                "graph_item": torch.as_tensor(self.train_item),
+                **graph_context(users, items, len(self.user_ids), len(self.item_ids)),
                 **{f"item_features/{k}": torch.as_tensor(v) for k, v in self.item_codes.items()},
                 **{f"user_features/{k}": torch.as_tensor(v) for k, v in self.user_codes.items()},
             }

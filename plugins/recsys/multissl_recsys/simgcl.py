@@ -50,6 +50,6 @@ class SimGCL(ContrastiveLightGCN):
         return total[: self.n_users], total[self.n_users:]
 
     def ssl_loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        adjacency = self.graph(batch)[0]
+        adjacency = batch["graph_adjacency"]
         generator = self.generator(adjacency.device)
         return self.contrast_views(self.perturbed(adjacency, generator), self.perturbed(adjacency, generator), batch)

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from multissl_recsys.datasets import gowalla, movielens_small
-from multissl_recsys.evaluation import recommend
 from multissl_recsys.modality import Interactions, InteractionsOptions
 
 import multissl
@@ -125,8 +124,10 @@ def test_skipped_unknown_ids_are_left_out_of_the_ranking_and_counted(run):
     assert report["n_skipped"] == 1 and report["n_users"] == 1
 
 
-def test_recommend_refuses_a_bad_k_and_no_users(run):
+def test_recommend_refuses_a_bad_k_no_users_and_unknown_users(run):
     with pytest.raises(RecipeError, match="k must"):
-        recommend(run, ["u1"], k=0)
+        run.modality.recommend(run.method, ["u1"], k=0)
     with pytest.raises(InvalidDataError, match="no users"):
-        recommend(run, [], k=1)
+        run.modality.recommend(run.method, [], k=1)
+    with pytest.raises(InvalidDataError, match="'stranger'.*unknown_users='popular'"):
+        run.modality.recommend(run.method, ["u1", "stranger"], k=1)

@@ -1,15 +1,12 @@
-"""Full-ranking evaluation (training items excluded, long tail) and serving with the cold-start policy."""
+"""Full-ranking evaluation (training items excluded, long tail)."""
 
 from __future__ import annotations
-
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from multissl_recsys.evaluation import long_tail_mask, ranking_report, recommend
-from multissl_recsys.lightgcn import LightGCN, LightGCNConfig
+from multissl_recsys.evaluation import long_tail_mask, ranking_report
 from multissl_recsys.modality import Interactions, InteractionsOptions
 
 from multissl.errors import InvalidDataError, RecipeError
@@ -69,24 +66,6 @@ def test_ranking_needs_a_test_split(interactions):
     modality.fit(tables)
     with pytest.raises(InvalidDataError, match="no test split"):
         ranking_report(modality, None, tables)
-
-
-def test_recommend_serves_known_users_and_gives_unknown_users_the_popular_items(interactions):
-    modality = Interactions()
-    tables = modality.load(interactions)
-    modality.fit(tables)
-    run = SimpleNamespace(modality=modality, method=LightGCN(LightGCNConfig(embedding_dim=8), modality.input_spec()))
-    table = recommend(run, ["u1", "someone new"], k=3)
-    known, cold = table[table.user == "u1"], table[table.user == "someone new"]
-    assert known["rank"].tolist() == [1, 2, 3] and not known.cold_start.any()
-    seen = set(modality.matrix()[[modality.user_positions(["u1"])[0]]].indices)
-    assert not {modality.item_ids.index(i) for i in known["item"]} & seen
-    popularity = modality.item_popularity()
-    assert cold.cold_start.all() and [popularity[modality.item_ids.index(i)] for i in cold["item"]] == sorted(popularity, reverse=True)[:3]
-    with pytest.raises(RecipeError, match="k must"):
-        recommend(run, ["u1"], k=0)
-    with pytest.raises(InvalidDataError, match="no users"):
-        recommend(run, [], k=3)
 
 
 def test_max_users_evaluates_a_sample_of_the_test_users():

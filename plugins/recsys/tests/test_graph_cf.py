@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
-from multissl_recsys.adjacency import edge_dropped, normalized_adjacency
+from multissl_recsys.adjacency import edge_dropped, graph_context, node_dropped, normalized_adjacency
 from multissl_recsys.evaluation import ranking_report
 from multissl_recsys.graph_contrast import view_contrast
 from multissl_recsys.lightgcn import LightGCN, LightGCNConfig
@@ -48,7 +50,7 @@ def test_negatives_avoid_the_users_training_items():
 
 def _batch(n_users=3, n_items=4):
     users, items = torch.tensor([0, 0, 1, 2, 2]), torch.tensor([0, 1, 1, 2, 3])
-    return {"user": users, "item": items, "graph_user": users, "graph_item": items}, {"n_users": n_users, "n_items": n_items, "item_features": {}, "user_features": {}}
+    return {"user": users, "item": items, **graph_context(users, items, n_users, n_items)}, {"n_users": n_users, "n_items": n_items, "item_features": {}, "user_features": {}}
 
 
 def test_lightgcn_propagation_is_the_layer_mean_of_normalised_products():
@@ -57,7 +59,7 @@ def test_lightgcn_propagation_is_the_layer_mean_of_normalised_products():
     a = normalized_adjacency(batch["graph_user"], batch["graph_item"], 3, 4).to_dense()
     e0 = model.model.embedding.weight
     expected = (e0 + a @ e0 + a @ a @ e0) / 3
-    users, items = model.propagate(model.graph(batch)[0])
+    users, items = model.propagate(batch["graph_adjacency"])
     torch.testing.assert_close(torch.cat([users, items]), expected)
     embedded = model.eval().embed(batch)
     torch.testing.assert_close(embedded, torch.cat([expected[batch["user"]], expected[3 + batch["item"]]], 1).detach())
@@ -116,16 +118,53 @@ def test_sgl_views_are_redrawn_each_epoch_only():
     sgl = SGL(SGLConfig(embedding_dim=8, drop_ratio=0.5), spec)
     first = sgl.views(batch)
     assert sgl.views(batch) is first
-    sgl._views = ((sgl.graph_key(batch), 1), first)  # as if the epoch moved on: a new key is needed
+    sgl._epoch_views = dataclasses.replace(sgl._epoch_views, epoch=-1)  # as if the epoch moved on
     assert sgl.views(batch) is not first
     with pytest.raises(RecipeError, match="drop_ratio"):
         SGL(SGLConfig(drop_ratio=1.0), spec)
+    with pytest.raises(RecipeError, match="augmentation must be one of"):
+        SGL(SGLConfig(augmentation="subgraph"), spec)
+
+
+def test_node_dropout_removes_every_interaction_of_a_dropped_node():
+    generator = torch.Generator().manual_seed(0)
+    users, items = torch.randint(200, (5000,), generator=generator), torch.randint(300, (5000,), generator=generator)
+    kept_users, kept_items = node_dropped(users, items, 200, 300, 0.2, torch.Generator().manual_seed(1))
+    dropped_users = set(users.tolist()) - set(kept_users.tolist())
+    dropped_items = set(items.tolist()) - set(kept_items.tolist())
+    assert 0.1 < len(dropped_users) / 200 < 0.3 and 0.1 < len(dropped_items) / 300 < 0.3
+    gone = torch.tensor([u in dropped_users or i in dropped_items for u, i in zip(users.tolist(), items.tolist())])
+    assert len(kept_users) == int((~gone).sum())  # an interaction survives exactly when both its ends do
+
+
+@pytest.mark.parametrize("augmentation", ["edge_drop", "node_drop", "random_walk"])
+def test_sgl_augmentations_give_sparser_graphs_and_train(augmentation):
+    batch, spec = _batch(n_users=3, n_items=4)
+    sgl = SGL(SGLConfig(embedding_dim=8, n_layers=2, drop_ratio=0.4, augmentation=augmentation), spec)
+    first, second = sgl.views(batch)
+    graphs = (first, second) if augmentation != "random_walk" else (*first, *second)
+    assert len(graphs) == (4 if augmentation == "random_walk" else 2)
+    full = batch["graph_adjacency"].to_dense() != 0
+    for graph in graphs:
+        assert ((graph.to_dense() != 0) <= full).all()  # views only remove interactions
+    loss, logs = sgl.ssl_loss(batch)
+    loss.backward()
+    assert torch.isfinite(loss) and sgl.model.embedding.weight.grad.abs().sum() > 0
+
+
+def test_random_walk_propagates_each_layer_over_its_own_graph():
+    batch, spec = _batch()
+    sgl = SGL(SGLConfig(embedding_dim=8, n_layers=2, drop_ratio=0.5, augmentation="random_walk"), spec)
+    layer_one, layer_two = sgl.views(batch)[0]
+    e0 = sgl.model.embedding.weight
+    expected = (e0 + layer_one.to_dense() @ e0 + layer_two.to_dense() @ (layer_one.to_dense() @ e0)) / 3
+    torch.testing.assert_close(torch.cat(sgl.propagate((layer_one, layer_two))), expected)
 
 
 def test_simgcl_noise_has_norm_eps_per_layer_and_sign_of_the_embedding():
     batch, spec = _batch()
     simgcl = SimGCL(SimGCLConfig(embedding_dim=8, n_layers=1, eps=0.5), spec)
-    adjacency = simgcl.graph(batch)[0]
+    adjacency = batch["graph_adjacency"]
     clean = torch.cat(simgcl.propagate(adjacency)) * 2 - simgcl.model.embedding.weight  # layer 1 alone (mean of 2 layers)
     noisy = torch.cat(simgcl.perturbed(adjacency, torch.Generator().manual_seed(0)))
     delta = (noisy - clean).detach()
