@@ -50,7 +50,8 @@ class TrainerOptions:
     deterministic: bool | str = False
     limit_train_batches: int | float = 1.0
     check_val_every_n_epoch: int = 1
-    loggers: list[Literal["csv", "tensorboard"]] = dataclasses.field(default_factory=lambda: ["csv"])
+    loggers: list[Literal["csv", "tensorboard", "wandb", "mlflow"]] = dataclasses.field(default_factory=lambda: ["csv"])
+    """Experiment loggers (:mod:`multissl.engine.loggers`); every one but ``csv`` is an optional extra."""
     restore_best: bool = False
     """After training, give back the weights of the best checkpoint (on the method's monitored validation
     metric) instead of the last epoch's; only with a validation set."""

@@ -6,7 +6,8 @@
     preprocessing.json    the modality's fitted state (arrays in preprocessing.safetensors)
     metrics.json          training and evaluation metrics
     checkpoints/, logs/   Lightning checkpoints (last, best) and CSV logs, when training wrote them
-    tensorboard/          TensorBoard event files, when ``trainer.loggers`` asked for them
+    tensorboard/, wandb/, mlruns/
+                          TensorBoard events, an offline W&B run, an MLflow file store: when ``trainer.loggers`` asked
 
 Only a directory that holds nothing but these entries may be replaced (``overwrite=True``).
 """
@@ -32,7 +33,7 @@ from multissl.errors import RunDirectoryError
 FORMAT_VERSION = 1
 INFO_FILE = "run.json"
 REQUIRED_FILES = (INFO_FILE, "recipe.yaml", "weights.safetensors", "preprocessing.json", "metrics.json")
-COPIED_DIRS = ("checkpoints", "logs", "tensorboard")
+COPIED_DIRS = ("checkpoints", "logs", "tensorboard", "wandb", "mlruns")
 RUN_ENTRIES = frozenset({*REQUIRED_FILES, "preprocessing.safetensors", *COPIED_DIRS})
 
 

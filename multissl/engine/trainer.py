@@ -20,14 +20,14 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
-from lightning.pytorch.callbacks import Callback, ModelCheckpoint
-from lightning.pytorch.loggers import CSVLogger
+from lightning.pytorch.callbacks import Callback, LearningRateMonitor, ModelCheckpoint
 from torch.utils.data import IterableDataset, Subset
 
 from multissl.engine import startup_messages
 from multissl.engine.checkpoint_io import AtomicCheckpointIO
 from multissl.engine.interruption import InterruptionCallback
 from multissl.engine.log_progress import LogProgress
+from multissl.engine.loggers import build_loggers
 from multissl.engine.mid_epoch_checkpoint import mid_epoch_checkpoints
 from multissl.engine.random_state import RandomStateCallback
 from multissl.engine.resumable_loader import ApplyLoaderState
@@ -86,17 +86,9 @@ def build_trainer(
     if options.enable_progress_bar and not on_terminal:
         engine_callbacks.append(LogProgress())
     startup_messages.silence()
-    loggers = []
-    for name in options.loggers:
-        if name == "csv":
-            loggers.append(CSVLogger(work_dir, name="logs"))  # version_N: a resumed run never overwrites logs
-        else:
-            try:
-                from lightning.pytorch.loggers import TensorBoardLogger
-
-                loggers.append(TensorBoardLogger(work_dir, name="tensorboard"))
-            except ModuleNotFoundError as exc:
-                raise RecipeError("trainer.loggers asks for tensorboard, which is not installed: pip install tensorboard.") from exc
+    loggers = build_loggers(list(options.loggers), work_dir, work_dir.name)
+    if loggers:  # the learning rate of every parameter group, once an epoch, next to the losses
+        engine_callbacks.append(LearningRateMonitor(logging_interval="epoch"))
     return L.Trainer(
         max_epochs=options.max_epochs,
         max_steps=options.max_steps,
