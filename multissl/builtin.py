@@ -33,6 +33,8 @@ _OBJECTIVES = {
         "cross-entropy over cluster codes on masked frames",
     ),
     "latent_prediction": ("multissl.objectives.latent_prediction:LatentPrediction", "MSE / smooth-L1 in latent space"),
+    "byol": ("multissl.objectives.byol:BYOLLoss", "BYOL's 2 - 2 cos(prediction, target)"),
+    "scaled_cosine_error": ("multissl.objectives.scaled_cosine_error:ScaledCosineError", "GraphMAE's (1 - cos)^gamma on masked rows"),
 }
 _DATASETS = {
     "breast_cancer": "569 x 30, binary (scikit-learn, bundled)",
@@ -58,12 +60,12 @@ def multissl_register(registry) -> None:
         "probe", "multissl.eval.probe_evaluator:Probe",
         summary="linear probe, kNN and RankMe on frozen embeddings vs the raw features",
     )
-    for name, summary in _DATASETS.items():
-        registry.add_dataset(
     registry.add_evaluator(
         "finetune", "multissl.finetuning.evaluator:Finetune",
         summary="frozen vs fine-tuned vs from-scratch encoder with a linear head, on a fraction of the labels",
     )
+    for name, summary in _DATASETS.items():
+        registry.add_dataset(
             name, f"multissl.modalities.sklearn_datasets:{name}", modality="vectors", summary=summary,
             options={"label_column": "target"},
         )
@@ -72,6 +74,8 @@ def multissl_register(registry) -> None:
     registry.add_method(
         "barlow_twins", "multissl.methods.two_view:BarlowTwinsMethod", modalities=["vectors"], summary="two views + Barlow Twins"
     )
+    registry.add_method("byol", "multissl.methods.byol:BYOL", modalities=["vectors"], summary="online predictor vs EMA target")
+    registry.add_method("mae", "multissl.methods.mae:MaskedAutoencoder", modalities=["vectors"], summary="masked reconstruction")
 
 
 @hookimpl

@@ -113,3 +113,31 @@ class GenericInput(nn.Module):
     def target(self, inputs: Inputs) -> Tensor:
         """What masked reconstruction predicts (default ``inputs.x``, the clean input)."""
         return inputs.x
+
+    def reconstruction_dim(self) -> int:
+        """How many values the reconstruction head predicts from each row of :meth:`encode`'s output: the
+        target's values per sample when ``encode`` pools to ``(N, H)``, per position when it gives ``(N, L, H)``
+        (default ``input_spec["input_dim"]``, the features of a vector or of a frame)."""
+        if "input_dim" not in self.input_spec:
+            raise InvalidDataError(
+                f"{type(self).__name__} cannot tell the reconstruction's width: the modality's input_spec "
+                f"{sorted(self.input_spec)} has no 'input_dim'; its input must override reconstruction_dim()."
+            )
+        return int(self.input_spec["input_dim"])
+
+    def reconstruction_loss(
+        self, encoded: Tensor, head: nn.Module, original: Inputs, altered: InputsAltered, error: nn.Module
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        """Masked reconstruction's loss and logs: ``head(encoded)`` reshaped to :meth:`target` of the
+        ``original`` inputs, scored by ``error(prediction, target, mask)`` on the entries ``altered.mask`` hid
+        (the mask broadcast over the target's trailing dimensions). A modality that reconstructs something else
+        (masked edges scored against sampled non-edges) overrides this; ``encoded`` is :meth:`encode` of the
+        altered inputs."""
+        target = self.target(original)
+        prediction = head(encoded)
+        if prediction.numel() != target.numel():
+            raise InvalidDataError(
+                f"The reconstruction head gives {tuple(prediction.shape)} for a target of shape {tuple(target.shape)}: "
+                f"{type(self).__name__}.reconstruction_dim() must give the target's values per row of encode()."
+            )
+        return error(prediction.reshape(target.shape), target, altered.mask)

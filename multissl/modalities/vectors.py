@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -61,6 +61,10 @@ class Vectors(Modality):
 
     name = "vectors"
     Options = VectorsOptions
+    method_defaults: ClassVar[dict[str, dict[str, Any]]] = {
+        "byol": {"views": [{"name": "marginal_corruption", "ratio": 0.3}, {"name": "gaussian_noise", "std": 0.1}]},
+        "mae": {"views": [{"name": "random_mask", "ratio": 0.4}], "loss": "mse"},  # masked features, mean-filled (0)
+    }
 
     def __init__(self, options: VectorsOptions | None = None) -> None:
         super().__init__(options)

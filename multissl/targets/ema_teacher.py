@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 
 import torch
 from torch import nn
@@ -14,19 +15,25 @@ class EMATeacher(nn.Module):
     """Momentum teacher of BYOL (Grill et al. 2020) and I-JEPA / T-JEPA (Assran et al. 2023; Thimonier et al. 2025).
 
     After each optimiser step: ``θ_t ← m·θ_t + (1 − m)·θ_s`` for every parameter, buffers copied from the
-    student, with ``m`` rising linearly from ``momentum_start`` to ``momentum_end`` over training. The
+    student, with ``m`` rising from ``momentum_start`` to ``momentum_end`` over training: linearly (I-JEPA,
+    T-JEPA) or along a half cosine (``schedule="cosine"``, BYOL: ``m = 1 − (1 − m_0)(cos(πk/K) + 1)/2``). The
     teacher gets no gradient and always runs in eval mode (dropout off), whatever ``.train()`` is called
     with — the T-JEPA reference leaves its target encoder's dropout on.
     """
 
-    def __init__(self, student: nn.Module, momentum_start: float = 0.996, momentum_end: float = 1.0):
+    def __init__(
+        self, student: nn.Module, momentum_start: float = 0.996, momentum_end: float = 1.0, schedule: str = "linear"
+    ):
         super().__init__()
+        if schedule not in ("linear", "cosine"):
+            raise RecipeError(f"EMATeacher schedule must be 'linear' or 'cosine', got {schedule!r}.")
         if not (0.0 <= momentum_start <= 1.0 and 0.0 <= momentum_end <= 1.0):
             raise RecipeError(
                 f"EMATeacher momentum_start and momentum_end must lie in [0, 1], got {momentum_start} and {momentum_end}."
             )
         self.momentum_start = float(momentum_start)
         self.momentum_end = float(momentum_end)
+        self.schedule = schedule
         self.teacher = copy.deepcopy(student).requires_grad_(False)
         self.train(False)
 
@@ -35,10 +42,13 @@ class EMATeacher(nn.Module):
         return super().train(False)
 
     def momentum(self, step: int, total_steps: int | float) -> float:
-        """``m = start + (end − start) · clamp(step / total_steps, 0, 1)``."""
+        """``m = start + (end − start) · p`` with ``p = clamp(step / total_steps, 0, 1)`` (linear) or
+        ``p = (1 − cos(π·clamp(step / total_steps, 0, 1))) / 2`` (cosine)."""
         if total_steps <= 0:
             raise RecipeError(f"EMATeacher needs total_steps > 0 for its momentum schedule, got {total_steps}.")
         progress = min(max(step / total_steps, 0.0), 1.0)
+        if self.schedule == "cosine":
+            progress = (1.0 - math.cos(math.pi * progress)) / 2.0
         return self.momentum_start + (self.momentum_end - self.momentum_start) * progress
 
     @torch.no_grad()

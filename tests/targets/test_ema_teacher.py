@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -83,3 +85,13 @@ def test_bad_settings_are_rejected():
         EMATeacher(nn.Linear(2, 2), momentum_start=1.5)
     with pytest.raises(RecipeError, match="total_steps"):
         EMATeacher(nn.Linear(2, 2)).momentum(0, 0)
+
+
+def test_cosine_schedule_is_byols_and_unknown_schedules_are_refused():
+    teacher = EMATeacher(nn.Linear(2, 2), momentum_start=0.996, momentum_end=1.0, schedule="cosine")
+    for step in (0, 25, 50, 100, 150):
+        # Grill et al. 2020: tau = 1 - (1 - tau_base) (cos(pi k / K) + 1) / 2
+        expected = 1 - 0.004 * (math.cos(math.pi * min(step, 100) / 100) + 1) / 2
+        assert teacher.momentum(step, 100) == pytest.approx(expected)
+    with pytest.raises(RecipeError, match="schedule"):
+        EMATeacher(nn.Linear(2, 2), schedule="exponential")
