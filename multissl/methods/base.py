@@ -2,7 +2,8 @@
 
 ``loss = supervised_loss + ssl_weight * ssl_loss`` when the method defines a supervised term
 (SelfTask, the two-tower regulariser, SEENet), else ``loss = ssl_loss``. Subclasses implement
-:meth:`ssl_loss` and :meth:`embed`; they read batches in the format of their modality.
+:meth:`ssl_loss` and :meth:`embed`; they read batches in the format of their modality. A method whose
+two terms read one forward pass computes it in :meth:`forward_step`, and both terms receive its result.
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ class Method(L.LightningModule):
         """The supervised term for joint training, or ``None`` (the default: SSL only)."""
         return None
 
+    def forward_step(self, batch: dict[str, torch.Tensor]) -> Any:
+        """The step's one forward pass that both loss terms read, or ``None`` (the default: each term runs its own).
+
+        When it returns something, the step calls ``ssl_loss(batch, outputs)`` and ``supervised_loss(batch,
+        outputs)`` with it, so a method never keeps a forward's result on ``self`` between the two calls."""
+        return None
+
     def embed(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Pooled (N, D) embeddings of a batch, the representation evaluated downstream."""
         raise NotImplementedError
@@ -79,9 +87,11 @@ class Method(L.LightningModule):
 
     # -- Lightning ---------------------------------------------------------------------------
     def _total_loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        loss, logs = self.ssl_loss(batch)
+        outputs = self.forward_step(batch)
+        shared = () if outputs is None else (outputs,)
+        loss, logs = self.ssl_loss(batch, *shared)
         logs = {f"ssl/{k}": v for k, v in logs.items()}
-        supervised = self.supervised_loss(batch)
+        supervised = self.supervised_loss(batch, *shared)
         if supervised is not None:
             supervised_loss, supervised_logs = supervised
             logs.update({f"supervised/{k}": v for k, v in supervised_logs.items()})

@@ -8,13 +8,18 @@ task trains on (EdgeMask hides edges, AttributeMask features). Joint mode:
 of the encoder's kind, so the default is the reference's 2-layer GCN (hidden 128, dropout 0.5); the
 task reads ``dropout(h)`` (``h`` itself for ContextLabel), as the reference. Label-free mode
 (``supervised=False``, or a graph without labelled training nodes): ``L = L_task(h)``; tasks that need
-labels (Distance2Labeled, ContextLabel) refuse it. ``lambda`` defaults to the task's Cora value in the
-reference configs; ``ssl_weight=0`` trains the GCN alone (the task is not computed).
+labels (Distance2Labeled, ContextLabel) refuse it. ``lambda`` and the task's per-dataset options default
+to the reference's values for the dataset named by ``reference_settings`` (Cora unless a recipe says
+otherwise; :mod:`multissl_graph.tasks.reference_settings`); ``ssl_weight=0`` trains the GCN alone (the
+task is not computed). One forward per step (:meth:`SelfTask.forward_step`) serves both loss terms.
 
 Validation (a graph with ``val_mask`` nodes): accuracy on those nodes in eval mode on the full graph;
 the best checkpoint follows it and the run keeps its weights (``trainer.restore_best``), as the
 reference's early stopping on validation accuracy. ``embed`` is ``relu(f(t(X), A))``, one row per node.
 On neighbour-loader mini-batches (``data.loader: neighbor``) the loss reads the seed nodes only.
+
+The task's targets and the encoder's input of the training graph (``t(X)``, as a sparse CSR tensor
+when at most 10% of it is non-zero) are computed once, from the full graph of the first training step.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from multissl.errors import RecipeError, did_you_mean
 from multissl.methods.base import Method, warmup_then_decay
 from multissl.methods.components import build_encoder
 from multissl_graph.tasks import TASKS
+from multissl_graph.tasks.base import TrainingInputs
+from multissl_graph.tasks.reference_settings import DATASETS, reference_options, reference_weight
 
 
 SPARSE_INPUT_ENCODERS = ("gcn", "gat")
@@ -44,9 +51,14 @@ class SelfTaskConfig:
     """One of ``node_property``, ``edge_mask``, ``pairwise_distance``, ``distance2clusters``,
     ``attribute_mask``, ``pairwise_attr_sim``, ``distance2labeled``, ``context_label``."""
     task_options: dict[str, Any] = dataclasses.field(default_factory=dict)
-    """Keyword options of the task (e.g. ``pairs_per_class``, ``mask_ratio``, ``filler``, ``label_correction``)."""
+    """Keyword options of the task (e.g. ``pairs_per_class``, ``mask_ratio``, ``filler``, ``label_correction``);
+    they override the reference's options for ``reference_settings``."""
     ssl_weight: float | None = None
-    """lambda; ``None`` takes the task's reference value; 0 trains the supervised model alone."""
+    """lambda; ``None`` takes the reference's value for the task on ``reference_settings``; 0 trains the supervised
+    model alone."""
+    reference_settings: str = "cora"
+    """The dataset whose reference settings (lambda, METIS parts, label-correction samples) are the defaults:
+    ``cora``, ``citeseer`` or ``pubmed``."""
     supervised: bool = True
     """Add the node-classification loss on labelled training nodes (joint training)."""
     encoder: str = "gcn"
@@ -68,6 +80,11 @@ class SelfTask(Method):
         super().__init__(config, input_spec, optimizer, seed)
         if config.task not in TASKS:
             raise RecipeError(f"Unknown SelfTask task {config.task!r}.{did_you_mean(config.task, TASKS)} Tasks: {sorted(TASKS)}.")
+        if config.reference_settings not in DATASETS:
+            raise RecipeError(
+                f"Unknown SelfTask reference_settings {config.reference_settings!r}: the reference has settings for "
+                f"{list(DATASETS)}. Name the closest, and set ssl_weight and task_options for your graph."
+            )
         task_cls = TASKS[config.task]
         num_classes = input_spec.get("num_classes", 0)
         if task_cls.needs_labels and not config.supervised:
@@ -76,20 +93,40 @@ class SelfTask(Method):
                 "drop supervised=False, or pick a label-free task (node_property, edge_mask, pairwise_distance, "
                 "distance2clusters, attribute_mask, pairwise_attr_sim)."
             )
+        task_options = reference_options(config.task, config.reference_settings, config.task_options)
         try:
-            self.task = task_cls(config.hidden_dim, input_spec, **config.task_options)
+            self.task = task_cls(config.hidden_dim, input_spec, **task_options)
         except (TypeError, ValueError) as exc:
-            raise RecipeError(f"SelfTask task {config.task!r} rejected task_options {config.task_options}: {exc}") from exc
+            raise RecipeError(f"SelfTask task {config.task!r} rejected task_options {task_options}: {exc}") from exc
         self.encoder = build_encoder(
             config.encoder, {"input_dim": self.task.encoder_input_dim},
             {"hidden_dim": config.hidden_dim, "num_layers": config.encoder_layers, "dropout": config.dropout},
         )
-        self.ssl_weight = self.task.default_weight if config.ssl_weight is None else config.ssl_weight
+        if config.ssl_weight is None:
+            self.ssl_weight = reference_weight(config.task, config.reference_settings, getattr(self.task, "filler", None))
+        else:
+            self.ssl_weight = config.ssl_weight
         self.classifier = self.encoder.conv(config.hidden_dim, num_classes) if config.supervised and num_classes > 1 else None
-        self._shared_hidden: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._training_input: torch.Tensor | None = None  # t(X) of the training graph, computed once
 
-    def _training_hidden(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``(h, dropout(h), A')`` on the graph and features the task trains on."""
+    def _prepare(self, graph: dict[str, torch.Tensor]) -> None:
+        """The task's targets and the encoder input ``t(X)`` of the training graph, once per fit."""
+        self.task.prepare(graph, self.seed)
+        if self._training_input is None:
+            self._training_input = self._encoder_input(graph["x"])
+
+    def _encoder_input(self, x: torch.Tensor) -> torch.Tensor:
+        """``t(x)``, as a sparse CSR tensor when at most 10% of it is non-zero (bag-of-words features: Cora 1.3%) and
+        the first layer multiplies ``x`` by its weight: that product costs 3-4x less on CPU, the values are the same."""
+        x = self.task.encoder_inputs(x)
+        if self.config.encoder not in SPARSE_INPUT_ENCODERS or x.ndim != 2 or torch.count_nonzero(x) > 0.1 * x.numel():
+            return x
+        with warnings.catch_warnings():  # "sparse CSR support is in beta": matrix products with it are stable
+            warnings.simplefilter("ignore", UserWarning)
+            return x.to_sparse_csr()
+
+    def forward_step(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, TrainingInputs]:
+        """``(h, dropout(h), inputs)``: one forward on the graph and features the task trains on (``inputs``)."""
         nodes = batch.get("n_id")
         if nodes is not None and not self.task.mini_batch and self.ssl_weight != 0:
             allowed = sorted(name for name, task in TASKS.items() if task.mini_batch)
@@ -97,44 +134,29 @@ class SelfTask(Method):
                 f"SelfTask task {self.config.task!r} needs the whole graph at each step (all node pairs or labelled nodes); "
                 f"use the full-batch loader (data.loader: full), or one of {allowed} on neighbour mini-batches."
             )
-        self.task.prepare(batch.get("graph", batch), self.seed)
-        x, edge_index = self.task.training_inputs(self.task.encoder_inputs(batch["x"]), batch["edge_index"], nodes)
-        h = torch.relu(self.encoder(self._sparse_if_mostly_zero(x), edge_index))
-        return h, nn.functional.dropout(h, self.config.dropout, self.training), edge_index
+        self._prepare(batch.get("graph", batch))
+        # a full-batch step trains on the graph prepared above; a mini-batch's features are its own sampled rows
+        x = self._training_input if nodes is None else self.task.encoder_inputs(batch["x"])
+        inputs = self.task.training_inputs(x, batch["edge_index"], nodes)
+        h = torch.relu(self.encoder(inputs.x, inputs.edge_index))
+        return h, nn.functional.dropout(h, self.config.dropout, self.training), inputs
 
-    def _sparse_if_mostly_zero(self, x: torch.Tensor) -> torch.Tensor:
-        """``x`` as a sparse CSR tensor when at most 10% of it is non-zero (bag-of-words features: Cora 1.3%), so
-        the first layer's ``x W`` costs 3-4x less on CPU; the same values either way. Cached for the same tensor."""
-        if self.config.encoder not in SPARSE_INPUT_ENCODERS:
-            return x
-        key = (x.data_ptr(), tuple(x.shape), x.device, 0 if x.is_inference() else x._version)
-        cached = self.__dict__.get("_sparse_input")
-        if cached is None or cached[0] != key:
-            with warnings.catch_warnings():  # "sparse CSR support is in beta": matrix products with it are stable
-                warnings.simplefilter("ignore", UserWarning)
-                sparse = x.to_sparse_csr() if x.ndim == 2 and torch.count_nonzero(x) <= 0.1 * x.numel() else x
-            cached = (key, sparse)
-            self.__dict__["_sparse_input"] = cached
-        return cached[1]
-
-    def ssl_loss(self, batch):
-        h, dropped, edge_index = self._training_hidden(batch)
-        self._shared_hidden = (dropped, edge_index)  # the base calls ssl_loss first: one forward serves both terms
+    def ssl_loss(self, batch, outputs):
+        h, dropped, inputs = outputs
         if self.ssl_weight == 0:
             return torch.zeros((), device=h.device), {}
         seeds = batch.get("seed_count")
         features = dropped if self.task.after_dropout else h
         if seeds is not None:  # neighbour-loader mini-batch: the seed nodes come first
-            return self.task.loss(features[: int(seeds)], self.generator(h.device), batch["n_id"][: int(seeds)])
-        return self.task.loss(features, self.generator(h.device))
+            return self.task.loss(features[: int(seeds)], self.generator(h.device), batch["n_id"][: int(seeds)], inputs)
+        return self.task.loss(features, self.generator(h.device), None, inputs)
 
-    def supervised_loss(self, batch):
-        shared, self._shared_hidden = self._shared_hidden, None
+    def supervised_loss(self, batch, outputs):
+        _, dropped, inputs = outputs
         labelled = batch["train_mask"]
         if self.classifier is None or not labelled.any():
             return None
-        dropped, edge_index = shared if shared is not None else self._training_hidden(batch)[1:]
-        log_probs = torch.log_softmax(self.classifier(dropped, edge_index), dim=1)
+        log_probs = torch.log_softmax(self.classifier(dropped, inputs.edge_index), dim=1)
         loss = nn.functional.nll_loss(log_probs[labelled], batch["y"][labelled])
         return loss, {"nll": loss.detach()}
 
@@ -173,7 +195,7 @@ class SelfTask(Method):
 
     def embed(self, batch):
         """(N, D) node embeddings; on a neighbour mini-batch, those of its seed nodes (from sampled neighbourhoods)."""
-        h = torch.relu(self.encoder(self._sparse_if_mostly_zero(self.task.encoder_inputs(batch["x"])), batch["edge_index"]))
+        h = torch.relu(self.encoder(self.task.encoder_inputs(batch["x"]), batch["edge_index"]))
         seeds = batch.get("seed_count")
         return h if seeds is None else h[: int(seeds)]
 

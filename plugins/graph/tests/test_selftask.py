@@ -26,7 +26,6 @@ def test_joint_loss_is_nll_plus_lambda_times_task_loss(task):
     options = {"num_clusters": 4} if task == "distance2clusters" else {}
     method = SelfTask(SelfTaskConfig(task=task, task_options=options), modality.input_spec()).eval()  # eval: no dropout
     total, logs = method._total_loss(batch)
-    assert method.ssl_weight == method.task.default_weight
     expected = logs["supervised/nll"] + method.ssl_weight * logs[f"ssl/{task}"]
     torch.testing.assert_close(total, expected)
     total.backward()
@@ -138,3 +137,54 @@ def test_each_task_method_is_registered_importable_and_picklable_by_name(task):
     assert method_cls.__module__ == "multissl_graph.selftask" and type(config).__module__ == "multissl_graph.selftask"
     assert pickle.loads(pickle.dumps(method_cls)) is method_cls
     assert pickle.loads(pickle.dumps(config)) == config
+
+
+@pytest.mark.parametrize(
+    ("task", "dataset", "weight", "options"),
+    [
+        ("pairwise_distance", "cora", 20.0, {}),
+        ("node_property", "citeseer", 0.1, {}),
+        ("distance2clusters", "cora", 100.0, {"num_clusters": 10}),
+        ("distance2clusters", "pubmed", 2000.0, {"num_clusters": 30}),
+        ("context_label", "citeseer", 1.0, {"correct": 3000}),
+    ],
+)
+def test_lambda_and_task_options_follow_the_reference_for_the_named_dataset(task, dataset, weight, options):
+    method = SelfTask(SelfTaskConfig(task=task, reference_settings=dataset), {"input_dim": 3, "num_classes": 3})
+    assert method.ssl_weight == weight
+    assert all(getattr(method.task, name) == value for name, value in options.items())
+
+
+def test_context_label_lambda_follows_its_filler_and_recipe_values_win():
+    spec = {"input_dim": 3, "num_classes": 3}
+    assert SelfTask(SelfTaskConfig(task="context_label", task_options={"filler": "ensemble"}), spec).ssl_weight == 10.0
+    assert SelfTask(SelfTaskConfig(task="context_label", reference_settings="citeseer", task_options={"filler": "ensemble"}), spec).ssl_weight == 8.0
+    method = SelfTask(SelfTaskConfig(task="distance2clusters", reference_settings="pubmed", ssl_weight=7.0, task_options={"num_clusters": 4}), spec)
+    assert method.ssl_weight == 7.0 and method.task.num_clusters == 4
+    with pytest.raises(RecipeError, match="reference_settings 'reddit'.*cora"):
+        SelfTask(SelfTaskConfig(reference_settings="reddit"), spec)
+
+
+@pytest.mark.parametrize("task", ["edge_mask", "attribute_mask", "context_label"])
+def test_one_forward_serves_both_loss_terms(task, monkeypatch):
+    modality, batch = karate_batch()
+    method = SelfTask(SelfTaskConfig(task=task), modality.input_spec())
+    calls = []
+    forward = method.encoder.forward
+    monkeypatch.setattr(method.encoder, "forward", lambda *a, **k: calls.append(1) or forward(*a, **k))
+    before = set(vars(method))
+    _, logs = method._total_loss(batch)
+    assert len(calls) == 1 and {"supervised/nll", f"ssl/{task}"} <= set(logs)
+    assert set(vars(method)) == before  # nothing of the step is kept on the method
+
+
+def test_embeddings_follow_the_features_given_not_a_tensor_seen_before():
+    modality, batch = karate_batch()
+    method = SelfTask(SelfTaskConfig(task="attribute_mask", hidden_dim=8), modality.input_spec())
+    method._total_loss(batch)  # fits the PCA on the training graph
+    method.eval()
+    first = method.embed(batch)
+    del first
+    other = dict(batch, x=torch.rand_like(batch["x"]))  # same shape: may reuse the freed memory
+    torch.testing.assert_close(method.embed(other), torch.relu(method.encoder(method.task.encoder_inputs(other["x"]), other["edge_index"])))
+    assert not torch.allclose(method.embed(other), method.embed(batch))

@@ -70,7 +70,7 @@ def test_edge_mask_hides_edges_and_samples_true_non_edges():
     task = EdgeMask(4, SPEC, mask_ratio=0.1)
     task.prepare(graph(edge_index, 21), seed=0)
     assert task.masked.shape == (2, 2)
-    kept = set(map(tuple, task.training_inputs(None, edge_index)[1].t().tolist()))
+    kept = set(map(tuple, task.training_inputs(None, edge_index).edge_index.t().tolist()))
     assert len(kept) == 36
     for u, v in task.masked.tolist():
         assert (u, v) not in kept and (v, u) not in kept
@@ -129,9 +129,10 @@ def test_attribute_mask_projects_with_pca_and_hides_only_unlabelled_nodes():
     np.testing.assert_allclose(np.abs(task.encoder_inputs(x).numpy()), np.abs(expected), atol=1e-5)  # signs are free
     assert task.masked.sum() == 6 and not task.masked[:10].any()
     projected = task.encoder_inputs(x)
-    trained, _ = task.training_inputs(projected, path_graph(40))
+    inputs = task.training_inputs(projected, path_graph(40))
+    trained = inputs.x
     assert (trained[task.masked] == 0).all() and torch.equal(trained[~task.masked], projected[~task.masked])
-    loss, _ = task.loss(torch.zeros(40, 8), torch.Generator())
+    loss, _ = task.loss(torch.zeros(40, 8), torch.Generator(), None, inputs)
     head = task.head(torch.zeros(1, 8))
     torch.testing.assert_close(loss, ((head - projected[task.masked]) ** 2).mean())
 
@@ -175,7 +176,6 @@ def test_context_label_targets_are_filled_label_histograms_of_the_context(filler
     torch.testing.assert_close(task.targets[2], torch.tensor([1.0, 0.0]))
     torch.testing.assert_close(task.targets[7], torch.tensor([0.0, 1.0]))
     assert 10 not in task.trained_rows.tolist() and 0 not in task.trained_rows.tolist()
-    assert task.default_weight == {"label_propagation": 50.0, "ica": 10.0, "ensemble": 10.0}[filler]
 
 
 def test_label_correction_relabels_nodes_by_their_nearest_prototypes():

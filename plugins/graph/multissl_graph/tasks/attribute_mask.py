@@ -12,13 +12,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from multissl_graph.tasks.base import PretextTask
+from multissl_graph.tasks.base import PretextTask, TrainingInputs
 
 
 class AttributeMask(PretextTask):
     """Masked-feature reconstruction on PCA inputs."""
 
-    default_weight = 100.0
     mini_batch = True
 
     def __init__(self, hidden_dim: int, input_spec, components: int = 256, mask_ratio: float = 0.1) -> None:
@@ -52,25 +51,18 @@ class AttributeMask(PretextTask):
         self.masked = self.masked.to(x.device)
 
     def encoder_inputs(self, x):
-        """``(x - mean) V``, cached for the same input tensor and PCA: each step would redo an (N, F) x (F, k) product."""
-        key = (x.data_ptr(), tuple(x.shape), x.device, 0 if x.is_inference() else x._version, self.pca_components._version)
-        cached = self.__dict__.get("_projected")
-        if cached is None or cached[0] != key:
-            with torch.autocast(x.device.type, enabled=False):  # fp32 preprocessing: an autocast (bf16) result must not be cached
-                cached = (key, (x.float() - self.pca_mean) @ self.pca_components)
-            self.__dict__["_projected"] = cached
-        return cached[1]
+        """``(x - mean) V`` in fp32 (outside autocast: preprocessing, not a trained layer)."""
+        with torch.autocast(x.device.type, enabled=False):
+            return (x.float() - self.pca_mean) @ self.pca_components
 
     def training_inputs(self, x, edge_index, nodes=None):
         masked = self.masked if nodes is None else self.masked[nodes]
-        self._targets = x[masked]
-        self._rows = masked
-        return x.masked_fill(masked[:, None], 0.0), edge_index
+        return TrainingInputs(x.masked_fill(masked[:, None], 0.0), edge_index, {"masked": masked, "hidden": x[masked]})
 
-    def loss(self, h, generator, nodes=None):
-        rows = self._rows[: h.shape[0]]
+    def loss(self, h, generator, nodes=None, inputs=None):
+        rows = inputs.targets["masked"][: h.shape[0]]
         if not rows.any():
             zero = h.sum() * 0.0
             return zero, {"attribute_mask": zero.detach()}
-        loss = nn.functional.mse_loss(self.head(h[rows]), self._targets[: int(rows.sum())])
+        loss = nn.functional.mse_loss(self.head(h[rows]), inputs.targets["hidden"][: int(rows.sum())])
         return loss, {"attribute_mask": loss.detach()}

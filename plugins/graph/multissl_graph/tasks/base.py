@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from typing import Any, ClassVar
 
@@ -12,23 +13,33 @@ Graph = dict[str, torch.Tensor]
 """The graph modality's batch: ``x``, ``edge_index``, ``y`` (-1 unknown), ``train_mask`` (and ``val_mask``)."""
 
 
+@dataclasses.dataclass
+class TrainingInputs:
+    """What the encoder trains on in one step (``x``, ``edge_index``) and what the task's loss reads besides the
+    embeddings (``targets``, e.g. AttributeMask's hidden features): made per step and passed to ``loss``."""
+
+    x: torch.Tensor
+    edge_index: torch.Tensor
+    targets: dict[str, torch.Tensor] = dataclasses.field(default_factory=dict)
+
+
 class PretextTask(nn.Module):
     """A pretext task on the node embeddings ``h`` (N, D) of one graph.
 
-    ``prepare`` computes the task's targets from the full graph once and caches them (recomputed
-    only for a graph of another size); ``encoder_inputs`` is what the encoder reads from node
-    features (PCA for AttributeMask) in training and in ``embed``; ``training_inputs`` is the
-    features and edges the encoder sees while training (EdgeMask hides edges, AttributeMask
-    features); ``loss`` draws what it samples from ``generator``. ``nodes`` gives the global ids of
-    the rows of ``h`` on a neighbour-loader mini-batch (``None``: all nodes in order).
+    ``prepare`` computes the task's targets from the full training graph once and keeps them
+    (recomputed only for a graph of another size); ``encoder_inputs`` is what the encoder reads from
+    node features (PCA for AttributeMask) in training and in ``embed``; ``training_inputs`` is the
+    :class:`TrainingInputs` of one step: the features and edges the encoder sees while training
+    (EdgeMask hides edges, AttributeMask features) and what ``loss`` reads of them; ``loss`` draws
+    what it samples from ``generator``. ``nodes`` gives the global ids of the rows of ``h`` on a
+    neighbour-loader mini-batch (``None``: all nodes in order).
 
     Class flags: ``needs_labels`` (needs labelled training nodes, so joint training only),
     ``mini_batch`` (trains on neighbour-loader subgraphs), ``after_dropout`` (reads ``h`` after the
-    encoder's dropout, as the reference does for every task but ContextLabel). ``default_weight`` is
-    the reference's lambda on Cora (SelfTask-GNN ``configs.py``).
+    encoder's dropout, as the reference does for every task but ContextLabel). The task's weight lambda
+    and per-dataset options are in :mod:`multissl_graph.tasks.reference_settings`.
     """
 
-    default_weight: ClassVar[float]
     needs_labels: ClassVar[bool] = False
     mini_batch: ClassVar[bool] = False
     after_dropout: ClassVar[bool] = True
@@ -50,11 +61,13 @@ class PretextTask(nn.Module):
     def encoder_inputs(self, x: torch.Tensor) -> torch.Tensor:
         return x
 
-    def training_inputs(self, x: torch.Tensor, edge_index: torch.Tensor, nodes: torch.Tensor | None = None):
-        """``(x, edge_index)`` the encoder trains on; ``x`` already passed through :meth:`encoder_inputs`."""
-        return x, edge_index
+    def training_inputs(self, x: torch.Tensor, edge_index: torch.Tensor, nodes: torch.Tensor | None = None) -> TrainingInputs:
+        """What the encoder trains on this step; ``x`` already passed through :meth:`encoder_inputs`."""
+        return TrainingInputs(x, edge_index)
 
-    def loss(self, h: torch.Tensor, generator: torch.Generator, nodes: torch.Tensor | None = None):
+    def loss(self, h: torch.Tensor, generator: torch.Generator, nodes: torch.Tensor | None = None,
+             inputs: TrainingInputs | None = None):
+        """``(loss, logs)`` of the embeddings ``h`` of the step whose :meth:`training_inputs` were ``inputs``."""
         raise NotImplementedError
 
 

@@ -24,10 +24,6 @@ from multissl_graph.tasks.hops import adjacency
 from multissl_graph.tasks.label_correction import corrected_labels
 from multissl_graph.tasks.label_fillers import FILLERS, fill_labels
 
-WEIGHTS = {"label_propagation": 50.0, "ica": 10.0, "ensemble": 10.0}
-"""lambda on Cora per filler (SelfTask-GNN configs.py: LPContextLabel, ICAContextLabel, CombinedContextLabel)."""
-
-
 def context_matrix(edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:
     """Sparse (N, N) ``A + (A^2 != 0 off the diagonal)``, both 0/1, as a torch COO tensor."""
     graph = adjacency(edge_index, num_nodes)
@@ -62,7 +58,6 @@ class ContextLabel(PretextTask):
         if self.num_classes < 2:
             raise ValueError("context_label needs node labels of at least 2 classes (data.y, -1 for unknown)")
         self.filler, self.label_correction, self.correct, self.dropout = filler, label_correction, correct, dropout
-        self.default_weight = WEIGHTS[filler]
         self.head = nn.Linear(hidden_dim, self.num_classes)
         self.filled = torch.empty(0, dtype=torch.long)
         self.targets = torch.empty(0, self.num_classes)
@@ -92,7 +87,7 @@ class ContextLabel(PretextTask):
         one_hot = nn.functional.one_hot(labels.clamp(min=0), self.num_classes).float().mul((labels >= 0)[:, None])
         return normalised_rows(self.context.index_select(0, rows) @ one_hot)
 
-    def loss(self, h, generator, nodes=None):
+    def loss(self, h, generator, nodes=None, inputs=None):
         predicted = torch.softmax(self.head(nn.functional.dropout(h, self.dropout, self.training)), dim=1)
         rows = self.trained_rows
         loss = nn.functional.mse_loss(predicted[rows], self.targets[rows])

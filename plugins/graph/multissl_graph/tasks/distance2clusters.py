@@ -47,7 +47,6 @@ def cluster_centres(edge_index: torch.Tensor, parts: np.ndarray, num_parts: int)
 class Distance2Clusters(PretextTask):
     """Regression of ``1 / hops`` to each METIS cluster's centre."""
 
-    default_weight = 100.0
     mini_batch = True
 
     def __init__(self, hidden_dim: int, input_spec, num_clusters: int = 10) -> None:
@@ -69,7 +68,7 @@ class Distance2Clusters(PretextTask):
         closeness[:, found] = inverse_hops(hops_from(edge_index, num_nodes, centres[found])).T
         self.targets = torch.from_numpy(closeness).to(graph["x"].device)
 
-    def loss(self, h, generator, nodes=None):
+    def loss(self, h, generator, nodes=None, inputs=None):
         targets = self.targets if nodes is None else self.targets[nodes]
         loss = nn.functional.mse_loss(self.head(h), targets)
         return loss, {"distance2clusters": loss.detach()}

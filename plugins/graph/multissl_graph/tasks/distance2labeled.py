@@ -20,7 +20,6 @@ from multissl_graph.tasks.hops import hops_from, inverse_hops
 class Distance2Labeled(PretextTask):
     """Regression of the mean ``1 / hops`` to each class's labelled nodes."""
 
-    default_weight = 100.0
     needs_labels = True
 
     def __init__(self, hidden_dim: int, input_spec) -> None:
@@ -46,7 +45,7 @@ class Distance2Labeled(PretextTask):
         self.targets = torch.from_numpy(targets).to(device)
         self.unlabelled = (~labelled).nonzero().flatten().to(device)
 
-    def loss(self, h, generator, nodes=None):
+    def loss(self, h, generator, nodes=None, inputs=None):
         rows = self.unlabelled
         loss = nn.functional.mse_loss(self.head(h[rows]), self.targets[rows])
         return loss, {"distance2labeled": loss.detach()}

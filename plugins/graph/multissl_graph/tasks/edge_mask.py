@@ -12,13 +12,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from multissl_graph.tasks.base import PretextTask, pair_difference
+from multissl_graph.tasks.base import PretextTask, TrainingInputs, pair_difference
 
 
 class EdgeMask(PretextTask):
     """Masked-edge versus non-edge classification."""
 
-    default_weight = 10.0
 
     def __init__(self, hidden_dim: int, input_spec, mask_ratio: float = 0.1) -> None:
         super().__init__(hidden_dim, input_spec)
@@ -45,7 +44,7 @@ class EdgeMask(PretextTask):
         self.num_nodes = num_nodes
 
     def training_inputs(self, x, edge_index, nodes=None):
-        return x, self.kept_edge_index
+        return TrainingInputs(x, self.kept_edge_index)
 
     def sample_non_edges(self, count: int, generator: torch.Generator) -> torch.Tensor:
         """Up to ``count`` (u, v) pairs with ``u != v`` that are not edges of the full graph."""
@@ -54,7 +53,7 @@ class EdgeMask(PretextTask):
         valid = (candidates[:, 0] != candidates[:, 1]) & ~torch.isin(keys, self.edge_keys)
         return candidates[valid][:count]
 
-    def loss(self, h, generator, nodes=None):
+    def loss(self, h, generator, nodes=None, inputs=None):
         negatives = self.sample_non_edges(len(self.masked), generator)
         pairs = torch.cat([self.masked, negatives])
         targets = torch.cat([torch.ones(len(self.masked)), torch.zeros(len(negatives))]).long().to(h.device)

@@ -26,7 +26,6 @@ def degree_classes(edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:
 class NodeProperty(PretextTask):
     """Degree-class prediction."""
 
-    default_weight = 5.0
     mini_batch = True
 
     def __init__(self, hidden_dim: int, input_spec) -> None:
@@ -37,7 +36,7 @@ class NodeProperty(PretextTask):
     def build_targets(self, graph, seed):
         self.classes = degree_classes(graph["edge_index"], graph["x"].shape[0]).to(graph["x"].device)
 
-    def loss(self, h, generator, nodes=None):
+    def loss(self, h, generator, nodes=None, inputs=None):
         targets = self.classes if nodes is None else self.classes[nodes]
         loss = nn.functional.cross_entropy(self.head(h), targets)
         return loss, {"node_property": loss.detach()}

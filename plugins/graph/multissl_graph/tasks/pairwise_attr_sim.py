@@ -37,7 +37,6 @@ def similarity_pairs(x: torch.Tensor, least: int, most: int, random: int, genera
 class PairwiseAttrSim(PretextTask):
     """Regression of feature cosine similarity from ``|h_u - h_v|``."""
 
-    default_weight = 100.0
 
     def __init__(self, hidden_dim: int, input_spec, least: int = 3, most: int = 4, random: int = 3, pairs_per_step: int = 5000) -> None:
         super().__init__(hidden_dim, input_spec)
@@ -53,7 +52,7 @@ class PairwiseAttrSim(PretextTask):
         pairs, similarity = similarity_pairs(x.cpu(), self.least, self.most, self.random, torch.Generator().manual_seed(seed))
         self.pairs, self.similarity = pairs.to(x.device), similarity.to(x.device)
 
-    def loss(self, h, generator, nodes=None):
+    def loss(self, h, generator, nodes=None, inputs=None):
         count = min(self.pairs_per_step, len(self.pairs))
         chosen = torch.randperm(len(self.pairs), generator=generator, device=generator.device)[:count].to(h.device)
         pairs = self.pairs[chosen]

@@ -42,7 +42,6 @@ def distance_classes(edge_index: torch.Tensor, num_nodes: int, chunk: int = 1024
 class PairwiseDistance(PretextTask):
     """Classify node pairs by shortest-path distance from ``|h_u - h_v|``."""
 
-    default_weight = 20.0
 
     def __init__(self, hidden_dim: int, input_spec, pairs_per_class: int = 4000) -> None:
         super().__init__(hidden_dim, input_spec)
@@ -64,7 +63,7 @@ class PairwiseDistance(PretextTask):
         pairs = torch.cat(pairs + [far])
         return pairs, self.classes[pairs[:, 0], pairs[:, 1]].long()
 
-    def loss(self, h, generator, nodes=None):
+    def loss(self, h, generator, nodes=None, inputs=None):
         pairs, targets = self.sample_pairs(generator)
         logits = self.head(pair_difference(h, pairs))
         loss = nn.functional.cross_entropy(logits, targets)
