@@ -74,6 +74,17 @@ class Sensor(Modality):
             "projector_dims": [256, 128],
             "objective_options": {"temperature": 0.1},  # the SimCLR baseline of the ColloSSL reference (Tang et al. 2020)
         },
+        "vicreg": {"encoder": "cnn1d", "views": SENSOR_VIEWS, "projector_dims": [256, 256]},
+        "barlow_twins": {"encoder": "cnn1d", "views": SENSOR_VIEWS, "projector_dims": [256, 256]},
+        "byol": {"encoder": "cnn1d", "views": SENSOR_VIEWS, "projector_dims": [256, 128], "predictor_dims": [256]},
+        "mae": {  # spans of time steps hidden (mean-filled: 0 after standardisation), their channels reconstructed
+            "input": "sensor_steps",
+            "encoder": "cnn1d",
+            "encoder_options": {"padding": "same"},
+            "views": [{"name": "span_mask", "ratio": 0.3, "span": 8}],
+            "decoder_dims": [128],
+            "loss": "mse",
+        },
     }
 
     def __init__(self, options: SensorOptions | None = None) -> None:

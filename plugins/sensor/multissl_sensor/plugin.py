@@ -1,4 +1,4 @@
-"""Entry point of multissl-sensor: modality ``sensor``, sensor views, method ``collossl``, ``simclr`` on sensors,
+"""Entry point of multissl-sensor: modality ``sensor``, sensor views, method ``collossl``, the generic methods on sensors,
 the ``leave_one_subject_out`` evaluator, the ``actrectut`` dataset and the recipes.
 
 Keep this module light: components are registered as lazy ``"module:attribute"`` strings so that
@@ -16,6 +16,9 @@ VIEWS = {
     "sensor_time_warp": ("multissl_sensor.views.time_warp:TimeWarp", "smoothly varying playback speed"),
 }
 
+GENERIC_METHODS = ("simclr", "vicreg", "barlow_twins")
+"""The core's generic methods offered on sensor windows (their sensor defaults: ``Sensor.method_defaults``)."""
+
 
 @hookimpl
 def multissl_register(registry) -> None:
@@ -30,7 +33,11 @@ def multissl_register(registry) -> None:
         "collossl", "multissl_sensor.collossl:ColloSSL", modalities=["sensor"],
         summary="ColloSSL: MMD-selected devices as positives/negatives, weighted contrastive loss",
     )
-    registry.serve("simclr", "sensor")
+    registry.add_input(
+        "sensor_steps", "multissl_sensor.steps_input:SensorSteps", summary="sensor windows encoded per time step (mae)"
+    )
+    for name in GENERIC_METHODS:
+        registry.serve(name, "sensor")
     registry.add_evaluator(
         "leave_one_subject_out", "multissl_sensor.leave_one_subject_out:LeaveOneSubjectOut", modalities=["sensor"],
         summary="macro F1 on each held-out subject with a fraction of the labels, against the encoder from scratch",
