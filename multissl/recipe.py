@@ -55,6 +55,9 @@ class TrainerOptions:
     restore_best: bool = False
     """After training, give back the weights of the best checkpoint (on the method's monitored validation
     metric) instead of the last epoch's; only with a validation set."""
+    select_by: Literal["last", "rankme"] = "last"
+    """Which epoch's weights the run keeps: the last, or the one whose embeddings had the highest RankMe on the
+    collapse monitor's fixed sample (label-free model selection; :mod:`multissl.engine.model_selection`)."""
     sync_batchnorm: bool = True
     """With several processes, normalise BatchNorm layers over the global batch (as one process would)."""
     checkpoint_every_minutes: float | None = 30.0

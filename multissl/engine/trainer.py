@@ -29,6 +29,7 @@ from multissl.engine.interruption import InterruptionCallback
 from multissl.engine.log_progress import LogProgress
 from multissl.engine.loggers import build_loggers
 from multissl.engine.mid_epoch_checkpoint import mid_epoch_checkpoints
+from multissl.engine.model_selection import restore_selected, selection_callbacks
 from multissl.engine.random_state import RandomStateCallback
 from multissl.engine.resumable_loader import ApplyLoaderState
 from multissl.engine.collapse_monitor import CollapseMonitor
@@ -293,6 +294,7 @@ def fit(
         callbacks=[
             RunStateCallback(modality.state_dict(), recipe.to_dict()),
             InterruptionCallback(work_dir / "checkpoints" / "last.ckpt", keeps_checkpoint=output_dir is not None),
+            *selection_callbacks(recipe.trainer.select_by, work_dir, method, recipe.trainer.restore_best),
             *callbacks,
         ],
         monitor=method.checkpoint_monitor(),
@@ -326,6 +328,7 @@ def fit(
         best = torch.load(best_path, map_location="cpu", weights_only=True)
         method.load_state_dict(best["state_dict"])
         metrics["restored_epoch"] = best["epoch"] + 1
+    restore_selected(recipe.trainer.select_by, work_dir, method, metrics)
     return method.cpu().eval(), metrics
 
 
