@@ -61,6 +61,10 @@ class RunDirectoryError(MultisslError, OSError):
     """A run directory is missing, incomplete, written by a newer version, or would overwrite a run."""
 
 
+class ExportError(MultisslError, RuntimeError):
+    """A run cannot be exported in the asked format (the encoder does not trace, or an optional extra is missing)."""
+
+
 class DistributedError(MultisslError, RuntimeError):
     """Processes of a data-parallel job disagree (e.g. on tensor shapes)."""
 
