@@ -20,7 +20,7 @@ import dataclasses
 import warnings
 import zlib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -44,6 +44,14 @@ from multissl_tabular.streaming import (
     stream_loader,
     streamed,
 )
+
+TABLE_ENCODER: dict[str, Any] = {"dim": 32, "num_layers": 2, "ffn_dim": 64}
+"""The generic methods' row encoder: SCARF's recipe size (2 layers of width 32)."""
+TABLE_VIEWS: list[dict[str, Any]] = [
+    {"name": "training_marginal_corruption", "ratio": 0.3},
+    {"name": "feature_subset", "low": 0.7, "high": 1.0, "value": float("nan")},
+]
+"""Two-view tables: SCARF's corruption from the training marginals, then a random subset of the columns kept."""
 
 MISSING_CODE = 0
 UNKNOWN_CODE = 1
@@ -93,6 +101,15 @@ class Tabular(Modality):
 
     name = "tabular"
     Options = TabularOptions
+    method_defaults: ClassVar[dict[str, dict[str, Any]]] = {
+        **{method: {"input": "table_rows", "encoder": "table_transformer", "encoder_options": TABLE_ENCODER,
+                    "views": TABLE_VIEWS} for method in ("simclr", "vicreg", "barlow_twins", "byol")},
+        "mae": {"input": "table_rows", "encoder": "table_transformer", "encoder_options": TABLE_ENCODER,
+                "views": [{"name": "random_mask", "ratio": 0.3, "value": float("nan")}]},
+    }
+    """The generic methods on tables: rows through ``table_rows`` into the row encoder; two views corrupted from the
+    training marginals (SCARF's corruption) over random feature subsets whose hidden values become missing (NaN);
+    ``mae`` hides 30 % of each row's values and reconstructs them."""
 
     def __init__(self, options: TabularOptions | None = None) -> None:
         super().__init__(options)

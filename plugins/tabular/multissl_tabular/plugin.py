@@ -1,5 +1,6 @@
-"""Entry point of multissl-tabular: modality ``tabular``, methods ``tjepa`` and ``scarf``, evaluator
-``tabular_probe`` and the shared tables by name.
+"""Entry point of multissl-tabular: modality ``tabular``, methods ``tjepa`` and ``scarf``, the core's generic
+methods on tables (input ``table_rows``, encoder ``table_transformer``, view ``training_marginal_corruption``),
+evaluator ``tabular_probe`` and the shared tables by name.
 
 Keep this module light: components are registered as lazy ``"module:attribute"`` strings so that
 ``multissl plugins`` never imports torch.
@@ -18,6 +19,9 @@ _MUSHROOM_COLUMNS = [
     "spore-print-color", "population", "habitat",
 ]
 """Mushroom's 22 attributes, all categorical, stored as integer codes."""
+
+GENERIC_METHODS = ("simclr", "vicreg", "barlow_twins", "byol", "mae")
+"""The core's generic methods offered on tables (their tabular defaults: ``Tabular.method_defaults``)."""
 
 _DATASETS = {
     "adult": (
@@ -52,6 +56,14 @@ def multissl_register(registry) -> None:
     registry.add_method(
         "scarf", "multissl_tabular.scarf:SCARF", modalities=["tabular"], summary="SCARF: marginal corruption + NT-Xent"
     )
+    registry.add_input("table_rows", "multissl_tabular.table_rows:TableRows", summary="table rows as Inputs for the generic methods")
+    registry.add_encoder("table_transformer", "multissl_tabular.table_rows:TableTransformer", summary="feature tokenizer + Transformer over a row")
+    registry.add_view(
+        "training_marginal_corruption", "multissl_tabular.table_rows:TrainingMarginalCorruption",
+        summary="SCARF corruption from the training marginals (table_rows inputs)",
+    )
+    for method in GENERIC_METHODS:
+        registry.serve(method, "tabular")
     registry.add_evaluator(
         "tabular_probe", "multissl_tabular.mlp_head_evaluator:TabularProbe", modalities=["tabular"],
         summary="MLP head on frozen embeddings vs the same head on the raw features",

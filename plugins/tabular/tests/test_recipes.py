@@ -16,6 +16,7 @@ RECIPES_DIR = Path(__file__).resolve().parents[1] / "multissl_tabular" / "recipe
 SMALL_MODEL = {
     "tjepa": ["method.dim=8", "method.num_layers=1", "method.predictor_dim=4", "method.predictor_layers=1", "method.predictor_ffn_dim=8"],
     "scarf": ["method.dim=8", "method.num_layers=1", "method.ffn_dim=16", "method.projector_dims=[16,8]"],
+    "simclr": ["method.encoder_options={dim: 8, num_layers: 1, ffn_dim: 16}", "method.projector_dims=[16,8]"],
 }
 METRICS = {
     "adult": ["mlp_head/accuracy", "mlp_head/macro_f1"],
@@ -40,7 +41,7 @@ def test_every_shipped_recipe_is_tested():
     assert sorted(p.stem for p in RECIPES_DIR.glob("*.yaml")) == sorted(RECIPES)
 
 
-RECIPES = ["adult_scarf", "adult_tjepa", "california_housing_scarf", "california_housing_tjepa"]
+RECIPES = ["adult_generic", "adult_scarf", "adult_tjepa", "california_housing_scarf", "california_housing_tjepa"]
 
 
 @pytest.mark.parametrize("name", RECIPES)
