@@ -8,6 +8,10 @@ Wu et al. 2021 (SGL), eqs. 3-5, and the SGL code (wujcan/SGL-Torch), with ratio 
 - random walk (RW, ``interaction_random_walk``): an independent edge dropout for every propagation layer
   (``layers`` of them), so a node's receptive field is a random-walk-like subgraph.
 
+For masked reconstruction, ``interaction_edge_mask`` hides a share ``ρ`` of the interactions (MaskGAE, Li et al. 2023),
+marks the batch's hidden ones in ``mask`` and draws for each sample an item its user has not interacted with
+(``negative_items``), against which the hidden interactions are scored.
+
 The kept interactions are renormalised into ``Â`` (:func:`~multissl_recsys.adjacency.normalized_adjacency`).
 ``inputs.context`` holds the graph the views alter: ``graph_user``/``graph_item`` (E,), ``adjacency`` (``Â``;
 a tuple of one per layer after random walk), ``n_users``, ``n_items``. SGL draws its two graphs with these
@@ -23,6 +27,7 @@ import torch
 from multissl.errors import RecipeError
 from multissl.methods.generic_input import Inputs, InputsAltered, InputsView
 from multissl_recsys.adjacency import edge_dropped, node_dropped, normalized_adjacency
+from multissl_recsys.negatives import interaction_keys, sample_negatives
 
 
 def _check_ratio(view: InputsView) -> None:
@@ -86,6 +91,31 @@ class InteractionRandomWalk(InputsView):
             users, items = edge_dropped(c["graph_user"], c["graph_item"], self.ratio, generator)
             graphs.append(normalized_adjacency(users, items, c["n_users"], c["n_items"]))
         return InputsAltered(inputs.replace(context={**c, "adjacency": tuple(graphs)}), None)
+
+
+@dataclasses.dataclass
+class InteractionEdgeMask(InputsView):
+    """MaskGAE's edge masking: every interaction hidden with probability ``ratio``; ``mask`` (N,) marks the samples
+    whose interaction is hidden, ``negative_items`` (N,) holds one item node per sample that its user has not
+    interacted with."""
+
+    ratio: float = 0.5
+
+    def __post_init__(self) -> None:
+        _check_ratio(self)
+
+    def __call__(self, inputs: Inputs, generator: torch.Generator) -> InputsAltered:
+        c = inputs.context
+        n_users, n_items = c["n_users"], c["n_items"]
+        hidden = torch.rand(c["graph_user"].shape, generator=generator, device=c["graph_user"].device) < self.ratio
+        hidden_keys = interaction_keys(c["graph_user"][hidden], c["graph_item"][hidden], n_items)
+        users, items = inputs.x[:, 0], inputs.x[:, 1] - n_users
+        keys = users * n_items + items
+        position = torch.searchsorted(hidden_keys, keys).clamp(max=max(len(hidden_keys) - 1, 0))
+        mask = hidden_keys[position] == keys if len(hidden_keys) else torch.zeros_like(keys, dtype=torch.bool)
+        negatives = sample_negatives(users, c["graph_keys"], n_items, generator) + n_users
+        altered = _with_graph(inputs, c["graph_user"][~hidden], c["graph_item"][~hidden]).inputs
+        return InputsAltered(altered.replace(context={**altered.context, "negative_items": negatives}), mask)
 
 
 SGL_AUGMENTATIONS = {"edge_drop": InteractionEdgeDrop, "node_drop": InteractionNodeDrop, "random_walk": InteractionRandomWalk}

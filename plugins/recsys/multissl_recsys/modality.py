@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import warnings
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -109,11 +109,24 @@ def mark_unknown(batch: dict[str, torch.Tensor], embeddings: torch.Tensor) -> to
     return embeddings.masked_fill(~batch["known"][:, None], float("nan"))
 
 
+_GRAPH_ENCODER = {"input": "user_item_graph", "encoder": "lightgcn", "encoder_options": {"embedding_dim": 32, "n_layers": 2}}
+_GRAPH_VIEWS = [{"name": "interaction_node_drop", "ratio": 0.1}, {"name": "interaction_edge_drop", "ratio": 0.2}]
+
+
 class Interactions(Modality):
     """User-item interactions (+ item/user features); ``embed`` gives ``[user vector, item vector]`` per row."""
 
     name = "interactions"
     Options = InteractionsOptions
+    method_defaults: ClassVar[dict[str, dict[str, Any]]] = {
+        # the core's generic methods on LightGCN over the user-item graph, with SGL's node and edge dropout as views
+        "simclr": {**_GRAPH_ENCODER, "views": _GRAPH_VIEWS, "projector_dims": [128, 64], "objective_options": {"temperature": 0.2}},
+        "vicreg": {**_GRAPH_ENCODER, "views": _GRAPH_VIEWS, "projector_dims": [128, 128]},
+        "barlow_twins": {**_GRAPH_ENCODER, "views": _GRAPH_VIEWS, "projector_dims": [128, 128]},
+        "byol": {**_GRAPH_ENCODER, "views": _GRAPH_VIEWS, "projector_dims": [128, 64], "predictor_dims": [128]},
+        # masked-edge reconstruction (MaskGAE): hidden interactions scored against sampled non-interactions
+        "mae": {**_GRAPH_ENCODER, "views": [{"name": "interaction_edge_mask", "ratio": 0.5}], "decoder_dims": [64]},
+    }
 
     def __init__(self, options: InteractionsOptions | None = None) -> None:
         super().__init__(options)
