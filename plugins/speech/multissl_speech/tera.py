@@ -85,7 +85,7 @@ class TERA(Method):
 
     def ssl_loss(self, batch: dict[str, Tensor]):
         features, valid = self._inputs(batch)
-        altered = self.alteration(features, valid, self.generator(features.device))
+        altered = self.alteration(features, self.generator(features.device), valid=valid)
         prediction = self.head(self.encoder(altered.data, padding_mask=~valid))
         return self.objective(prediction, features, altered.mask)
 

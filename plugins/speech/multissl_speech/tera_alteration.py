@@ -1,4 +1,5 @@
-"""TERA's input alteration (Liu, Li and Lee 2021; s3prl ``pretrain/mockingjay/task.py``), vectorised on the device."""
+"""TERA's input alteration (Liu, Li and Lee 2021; s3prl ``pretrain/mockingjay/task.py``) as a view generator,
+vectorised on the device."""
 
 from __future__ import annotations
 
@@ -8,16 +9,8 @@ import torch
 from torch import Tensor
 
 from multissl.errors import RecipeError
-from multissl.views.base import check_ratio
-
-
-@dataclasses.dataclass(frozen=True)
-class Alteration:
-    """An altered batch and where the loss is counted: ``mask`` (N, T, F) is True on time-altered frames and
-    frequency-masked bins of valid frames."""
-
-    data: Tensor
-    mask: Tensor
+from multissl.views.base import View, ViewGenerator, check_ratio
+from multissl_speech.frequency_mask import frequency_band
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,8 +40,10 @@ class TERAAlterationOptions:
 
 
 @dataclasses.dataclass(frozen=True)
-class TERAAlteration(TERAAlterationOptions):
-    """Time, frequency and magnitude alteration of a feature batch ``x`` (N, T, F) with valid frames ``valid``.
+class TERAAlteration(TERAAlterationOptions, ViewGenerator):
+    """Time, frequency and magnitude alteration of a feature batch ``x`` (N, T, F) with valid frames ``valid``;
+    the view's ``mask`` (N, T, F) is True on time-altered frames and frequency-masked bins of valid frames, where
+    the loss is counted.
 
     Time: per utterance ``round(T_i · proportion / span)`` spans of ``span`` frames start at distinct positions
     drawn uniformly from ``[0, T_i − span − 1]`` (overlap allowed, as the reference); then, per utterance,
@@ -60,7 +55,7 @@ class TERAAlteration(TERAAlterationOptions):
     taken from the core ``SpanMask`` because the replacement policy needs the span starts, not only the mask.
     """
 
-    def __call__(self, x: Tensor, valid: Tensor, generator: torch.Generator) -> Alteration:
+    def make_view(self, x: Tensor, generator: torch.Generator, valid: Tensor) -> View:
         n, length, n_bins = x.shape
         device = x.device
         rand = lambda *shape: torch.rand(*shape, generator=generator, device=device)
@@ -87,14 +82,11 @@ class TERAAlteration(TERAAlterationOptions):
         source = source.scatter(1, torch.where(active_frames & replace[:, None], frames, length), other_frames)[:, :length]
         altered = x.gather(1, source[..., None].expand(-1, -1, n_bins)).masked_fill(zero[..., None], 0.0)
 
-        width = (rand(n) * (int(self.max_frequency * n_bins) + 1)).long()
-        low = (rand(n) * (n_bins - width + 1)).long().clamp(max=n_bins - 1)
-        bins = torch.arange(n_bins, device=device)
-        freq_mask = (bins >= low[:, None]) & (bins < (low + width)[:, None])  # (N, F)
+        freq_mask = frequency_band(n, n_bins, self.max_frequency, generator, device)  # (N, F)
         altered = altered.masked_fill(freq_mask[:, None, :], 0.0)
 
         noisy = rand(n) < self.noise_probability
         noise = torch.randn(x.shape, generator=generator, device=device) * self.noise_std
         altered = altered + noise * (noisy[:, None] & valid)[..., None]
         mask = (time_mask[..., None] | freq_mask[:, None, :]) & valid[..., None]
-        return Alteration(altered * valid[..., None], mask)
+        return View(altered * valid[..., None], mask)

@@ -20,7 +20,7 @@ def _batch(n=400, length=200, bins=80, seed=0):
 
 def test_time_alteration_follows_the_80_10_10_policy_in_spans_of_7():
     x, valid = _batch()
-    altered = TERAAlteration(max_frequency=0.0, noise_probability=0.0)(x, valid, torch.Generator().manual_seed(1))
+    altered = TERAAlteration(max_frequency=0.0, noise_probability=0.0)(x, torch.Generator().manual_seed(1), valid=valid)
     time_mask = altered.mask.all(dim=-1)
     hidden = time_mask.sum(1)
     assert (hidden <= 28).all() and (hidden >= 7).all()  # round(200 · 0.15 / 7) = 4 spans, overlap allowed
@@ -38,12 +38,12 @@ def test_time_alteration_follows_the_80_10_10_policy_in_spans_of_7():
 
 def test_frequency_block_is_at_most_20_percent_and_noise_hits_about_15_percent():
     x, valid = _batch()
-    altered = TERAAlteration(proportion=0.0, noise_probability=0.0)(x, valid, torch.Generator().manual_seed(2))
+    altered = TERAAlteration(proportion=0.0, noise_probability=0.0)(x, torch.Generator().manual_seed(2), valid=valid)
     widths = altered.mask[:, 0, :].sum(-1)
     assert widths.max() <= 16 and widths.min() == 0 and (widths > 8).any()
     block = altered.mask[:, 0, :]
     assert torch.equal((altered.data == 0).all(1), block)  # the block is zero on every frame, nothing else is
-    noisy = TERAAlteration(proportion=0.0, max_frequency=0.0)(x, valid, torch.Generator().manual_seed(3))
+    noisy = TERAAlteration(proportion=0.0, max_frequency=0.0)(x, torch.Generator().manual_seed(3), valid=valid)
     fraction = (noisy.data != x).any(-1).any(-1).float().mean()
     assert 0.1 < fraction < 0.2 and not noisy.mask.any()
 
@@ -52,15 +52,15 @@ def test_alteration_is_pure_seeded_and_ignores_padding():
     x, valid = _batch(n=8, length=50)
     valid[:, 30:] = False
     before = x.clone()
-    first = TERAAlteration()(x, valid, torch.Generator().manual_seed(4))
-    second = TERAAlteration()(x, valid, torch.Generator().manual_seed(4))
+    first = TERAAlteration()(x, torch.Generator().manual_seed(4), valid=valid)
+    second = TERAAlteration()(x, torch.Generator().manual_seed(4), valid=valid)
     assert torch.equal(x, before) and torch.equal(first.data, second.data) and torch.equal(first.mask, second.mask)
     assert not first.mask[:, 30:].any() and (first.data[:, 30:] == 0).all()
 
 
 def test_utterances_too_short_for_a_span_get_no_time_alteration_and_no_crash(tiny_tera, quiet):
     x, valid = _batch(n=4, length=6)
-    altered = TERAAlteration(max_frequency=0.0)(x, valid, torch.Generator().manual_seed(0))
+    altered = TERAAlteration(max_frequency=0.0)(x, torch.Generator().manual_seed(0), valid=valid)
     assert not altered.mask.any()
     clips = {"audio": [np.random.default_rng(i).normal(size=450).astype(np.float32) for i in range(4)], "sample_rate": 16000}
     run = multissl.pretrain("speech", clips, method="tera", max_epochs=1, batch_size=4, max_frequency=0.0, **tiny_tera, **quiet)
@@ -74,7 +74,7 @@ def test_the_loss_counts_only_altered_elements():
     modality = Speech()
     method = TERA(TERAConfig(d_model=32, num_layers=1, num_heads=2, ffn_dim=64), {"input_dim": 80, **_spec(modality)})
     x, valid = _batch(n=2, length=40)
-    altered = method.alteration(x, valid, torch.Generator().manual_seed(0))
+    altered = method.alteration(x, torch.Generator().manual_seed(0), valid=valid)
     prediction = method.head(method.encoder(altered.data))
     loss, _ = method.objective(prediction, x, altered.mask)
     expected = (prediction - x).abs()[altered.mask].mean()
