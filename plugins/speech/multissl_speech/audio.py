@@ -31,9 +31,9 @@ class AudioSkipWarning(UserWarning):
 
 @dataclasses.dataclass
 class AudioCollection:
-    """Loaded audio: ``waveforms`` (mono float32 at ``sample_rate``), one ``name`` each (a path or an index),
-    the ``skipped`` inputs with why, how many clips shorter than one frame were zero-padded, and for a manifest
-    its rows (``table``, one per waveform: labels, split)."""
+    """Loaded audio: ``waveforms`` (mono float32 at ``sample_rate``), one ``name`` each (its path, or ``utt<i>``
+    for the ``i``-th in-memory array), the ``skipped`` inputs with why, how many clips shorter than one frame
+    were zero-padded, and for a manifest its rows (``table``, one per waveform: labels, split)."""
 
     waveforms: list[np.ndarray]
     names: list[str]
@@ -96,7 +96,7 @@ def load_audio(source: Any, sample_rate: int, *, min_samples: int, strict: bool 
         raise EmptyDataError(f"speech found no audio in {_describe(source)} (extensions searched: {list(extensions)}).")
     waveforms, names, skipped, kept, n_padded = [], [], [], [], 0
     for index, (entry, rate) in enumerate(items):
-        name = str(entry) if isinstance(entry, (str, Path)) else f"array {index}"
+        name = str(entry) if isinstance(entry, (str, Path)) else f"utt{index}"
         try:
             wave = _decode(entry, rate, sample_rate, name)
         except _Unusable as exc:
@@ -203,7 +203,7 @@ def _items_from_dict(source: dict) -> tuple[list[tuple[Any, int]], np.ndarray | 
         labels = np.asarray(source["labels"])
         if len(labels) != len(audio):
             raise InvalidDataError(f"speech got {len(audio)} arrays and {len(labels)} labels; pass one label per array.")
-    return [(a, _rate(r, f"array {i}")) for i, (a, r) in enumerate(zip(audio, rates))], labels
+    return [(a, _rate(r, f"utt{i}")) for i, (a, r) in enumerate(zip(audio, rates))], labels
 
 
 def _rate(value: Any, what: str) -> int:

@@ -14,7 +14,9 @@ from multissl.errors import InvalidDataError
 
 
 def layer_embeddings(method: Any, modality: Any, raw: Any, batch_size: int = 32) -> np.ndarray:
-    """``(N, L + 1, D)`` frozen, mean-pooled hidden states of every layer (``method.layer_embeddings``)."""
+    """``(N, L + 1, D)`` frozen, mean-pooled hidden states of every layer (``method.layer_embeddings``), or
+    ``(N, 1, D)`` the embedding alone for a method without layers (the core's generic methods)."""
+    per_batch = getattr(method, "layer_embeddings", None) or (lambda batch: method.embed(batch)[:, None])
     loader = modality.dataloader(modality.dataset(raw), batch_size=batch_size, shuffle=False, drop_last=False,
                                  num_workers=0, seed=0)
     method.eval()
@@ -23,7 +25,7 @@ def layer_embeddings(method: Any, modality: Any, raw: Any, batch_size: int = 32)
     with torch.inference_mode():
         for batch in tqdm(loader, desc="embedding", unit="batch", disable=len(loader) < 20):
             batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
-            chunks.append(method.layer_embeddings(batch).float().cpu())
+            chunks.append(per_batch(batch).float().cpu())
     return torch.cat(chunks).numpy()
 
 

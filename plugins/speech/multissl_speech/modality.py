@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,7 @@ from multissl_speech.audio import AUDIO_EXTENSIONS, STRICT_HINT, AudioCollection
 from multissl_speech.batching import DurationBatchSampler
 from multissl_speech.feature_cache import CachedFeatureDataset
 from multissl_speech.features import FeatureConfig, FeatureExtractor, frame_mask
+from multissl_speech.generic_defaults import SPEECH_METHOD_DEFAULTS
 
 
 @dataclasses.dataclass
@@ -74,6 +75,7 @@ class Speech(Modality):
 
     name = "speech"
     Options = SpeechOptions
+    method_defaults: ClassVar[dict[str, dict[str, Any]]] = SPEECH_METHOD_DEFAULTS
 
     def __init__(self, options: SpeechOptions | None = None) -> None:
         super().__init__(options)
@@ -235,6 +237,11 @@ class Speech(Modality):
         if self.options.label_column is not None and raw.table is not None:
             return raw.table[self.options.label_column].to_numpy()
         return raw.labels
+
+    def sample_ids(self, raw: AudioCollection) -> list[str]:
+        """The inputs' file paths, or ``utt<i>`` for the ``i``-th in-memory array (skipped inputs keep their
+        numbers out), in ``embed`` order."""
+        return list(raw.names)
 
     def baseline_features(self, raw: AudioCollection) -> np.ndarray:
         """Mean over frames of the configured features without per-utterance CMVN (whose mean is 0): e.g. log-mel."""

@@ -1,4 +1,5 @@
-"""Entry point of multissl-speech: modality ``speech``, methods ``tera`` and ``hubert``.
+"""Entry point of multissl-speech: modality ``speech``, methods ``tera`` and ``hubert``, and what the core's
+generic methods need on speech (input ``speech_frames``, views, encoder).
 
 Keep this module light: components are registered as lazy ``"module:attribute"`` strings so that
 ``multissl plugins`` never imports torch.
@@ -19,6 +20,16 @@ def multissl_register(registry) -> None:
                         summary="TERA: reconstruct time/frequency/magnitude-altered log-mel frames (L1)")
     registry.add_method("hubert", "multissl_speech.hubert:HuBERT", modalities=["speech"],
                         summary="HuBERT: masked prediction of k-means codes (MFCC, then a layer of the previous model)")
+    registry.add_input("speech_frames", "multissl_speech.speech_frames:SpeechFrames",
+                       summary="feature frames (N, T, F) from the front end, real frames valid; the generic methods' input")
+    registry.add_view("frequency_mask", "multissl_speech.frequency_mask:FrequencyMask",
+                      summary="zero one band of consecutive feature bins on every frame (TERA, SpecAugment)")
+    registry.add_view("tera_alteration", "multissl_speech.tera_alteration:TERAAlteration",
+                      summary="TERA's time (zero/replace spans), frequency and magnitude alteration of features")
+    registry.add_encoder("speech_transformer", "multissl_speech.speech_transformer:SpeechTransformer",
+                         summary="Transformer over feature frames (TERA's shape), built from the speech input_spec")
+    for generic in ("simclr", "vicreg", "barlow_twins", "byol", "mae"):
+        registry.serve(generic, "speech")
     registry.add_evaluator("speech_probe", "multissl_speech.speech_probe:SpeechProbe", modalities=["speech"],
                            summary="weighted sum of layers + linear classifier on the data's split, against log-mel")
     registry.add_dataset("fsdd", "multissl_speech.datasets:fsdd", modality="speech", path="speech/fsdd",
