@@ -1,0 +1,201 @@
+"""The graph contrastive family (DGI, GRACE, BGRL, GraphMAE, CCA-SSG), the graph views and the graph_nodes input."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import multissl
+from multissl.errors import InvalidDataError, RecipeError
+from multissl.methods.generic_input import Inputs, apply_views
+from multissl.objectives.scaled_cosine_error import ScaledCosineError
+from multissl.plugins import registry
+from multissl_graph.contrastive.cca_ssg import CCASSGLoss
+from multissl_graph.contrastive.dgi import DGI, DGIConfig
+from multissl_graph.contrastive.edge_drop import EdgeDrop
+from multissl_graph.contrastive.feature_mask import FeatureMask
+from multissl_graph.contrastive.graph_nodes import GraphNodes
+from multissl_graph.contrastive.graphmae import GraphMAE, GraphMAEConfig
+from multissl_graph.contrastive.node_mask import NodeMask
+from multissl_graph.modality import Graph
+
+QUIET = {"trainer.enable_progress_bar": False, "trainer.loggers": []}
+FAMILY = ["dgi", "grace", "bgrl", "graphmae", "cca_ssg"]
+GENERIC = ["simclr", "vicreg", "barlow_twins", "byol", "mae"]
+
+
+def karate():
+    modality = Graph()
+    raw = modality.load(modality.example())
+    modality.fit(raw)
+    return modality, modality.transform(raw)
+
+
+def two_communities(n: int = 40, features: int = 16, seed: int = 0) -> dict[str, torch.Tensor]:
+    """A planted partition: two dense communities, sparse links between them, features tied to the community."""
+    generator = torch.Generator().manual_seed(seed)
+    community = torch.arange(n) % 2
+    same = community[:, None] == community[None, :]
+    probability = torch.where(same, torch.tensor(0.3), torch.tensor(0.02))
+    upper = torch.triu(torch.rand(n, n, generator=generator) < probability, diagonal=1)
+    edge_index = (upper | upper.T).nonzero().T
+    centres = torch.randn(2, features, generator=generator)
+    x = centres[community] + 0.5 * torch.randn(n, features, generator=generator)
+    return {"x": x, "edge_index": edge_index}
+
+
+def method_for(name: str, modality: Graph):
+    """``name`` built from its options as a recipe resolves them on the graph modality (method_defaults included)."""
+    cls = registry().get("method", name)
+    options = {**Graph.method_defaults.get(name, {})}
+    config = cls.Config(**options)
+    return cls(config, modality.input_spec())
+
+
+@pytest.mark.parametrize("name", FAMILY + GENERIC)
+def test_each_method_trains_a_few_steps_on_karate(name):
+    modality, batch = karate()
+    method = method_for(name, modality)
+    optimizer = torch.optim.Adam(method.parameters(), lr=1e-3)
+    before = [p.detach().clone() for p in method.encoder.parameters()]
+    for _ in range(3):
+        loss, logs = method.ssl_loss(batch)
+        assert torch.isfinite(loss) and "loss" in logs
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert any(not torch.equal(a, b) for a, b in zip(before, method.encoder.parameters()))
+    assert method.eval().embed(batch).shape == (34, method.encoder.output_dim)
+
+
+def test_dgi_discriminator_separates_real_from_corrupted_after_training():
+    torch.manual_seed(0)
+    batch = two_communities()
+    method = DGI(DGIConfig(encoder_options={"hidden_dims": [32], "activation": "prelu"}), {"input_dim": 16, "num_classes": 0})
+    optimizer = torch.optim.Adam(method.parameters(), lr=1e-2)
+    _, logs = method.ssl_loss(batch)
+    untrained = float(logs["discriminator_accuracy"])
+    for _ in range(100):
+        loss, _ = method.ssl_loss(batch)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        loss, logs = method.ssl_loss(batch)  # a fresh row shuffle
+    assert float(logs["discriminator_accuracy"]) > 0.9 > untrained + 0.2
+    assert float(loss) < 0.3 < math.log(2)
+
+
+def test_graphmae_scaled_cosine_error_is_its_formula_on_a_hand_case():
+    prediction = torch.tensor([[1.0, 0.0], [0.0, 2.0], [3.0, 4.0]])
+    target = torch.tensor([[1.0, 1.0], [0.0, 1.0], [4.0, -3.0]])
+    mask = torch.tensor([True, False, True])
+    loss, _ = ScaledCosineError(gamma=3.0)(prediction, target, mask)
+    expected = ((1 - 1 / math.sqrt(2)) ** 3 + (1 - 0.0) ** 3) / 2  # cos = 1/sqrt(2) on row 0, 0 on row 2
+    assert float(loss) == pytest.approx(expected, rel=1e-6)
+
+
+def test_graphmae_masks_half_the_nodes_with_its_token_and_scores_them_only():
+    modality, batch = karate()
+    method = GraphMAE(GraphMAEConfig(replace_rate=0.0), modality.input_spec())
+    with torch.no_grad():
+        method.mask_token.fill_(7.0)
+    corrupted, mask = method.corrupt(batch["x"], torch.Generator().manual_seed(0))
+    assert int(mask.sum()) == 17
+    assert torch.all(corrupted[mask] == 7.0) and torch.equal(corrupted[~mask], batch["x"][~mask])
+    with_noise = GraphMAE(GraphMAEConfig(replace_rate=0.2), modality.input_spec())
+    corrupted, mask = with_noise.corrupt(batch["x"], torch.Generator().manual_seed(0))
+    assert int((corrupted[mask] == 0).all(dim=1).sum()) == 17 - int(0.2 * 17)  # the token is zero at start
+
+
+def test_cca_ssg_loss_is_invariance_plus_lambda_decorrelation():
+    generator = torch.Generator().manual_seed(0)
+    h1, h2 = torch.randn(50, 4, generator=generator), torch.randn(50, 4, generator=generator)
+    loss, logs = CCASSGLoss(lambd=0.5)(h1, h2)
+    z1 = (h1 - h1.mean(0)) / h1.std(0) / math.sqrt(50)
+    z2 = (h2 - h2.mean(0)) / h2.std(0) / math.sqrt(50)
+    expected = -torch.trace(z1.T @ z2) + 0.5 * (((torch.eye(4) - z1.T @ z1) ** 2).sum() + ((torch.eye(4) - z2.T @ z2) ** 2).sum())
+    torch.testing.assert_close(loss, expected, rtol=1e-4, atol=1e-5)
+    same, _ = CCASSGLoss(lambd=0.0)(h1, h1)
+    assert float(same) == pytest.approx(-4.0 * 49 / 50, rel=1e-4)  # tr(Z^T Z) = D (N-1)/N with unbiased std
+    with pytest.raises(RecipeError):
+        CCASSGLoss(lambd=-1.0)
+    with pytest.raises(InvalidDataError):
+        CCASSGLoss()(h1, h2[:, :3])
+
+
+def test_edge_drop_keeps_the_features_and_about_one_minus_p_of_the_edges_seeded():
+    _, batch = karate()
+    inputs = GraphNodes().inputs(batch)
+    first = EdgeDrop(p=0.3)(inputs, torch.Generator().manual_seed(1))
+    again = EdgeDrop(p=0.3)(inputs, torch.Generator().manual_seed(1))
+    kept = first.inputs.context["edge_index"]
+    assert first.mask is None and first.inputs.x is inputs.x
+    assert torch.equal(kept, again.inputs.context["edge_index"])
+    assert 0.5 < kept.shape[1] / inputs.context["edge_index"].shape[1] < 0.9
+    original = {tuple(e) for e in inputs.context["edge_index"].T.tolist()}
+    assert {tuple(e) for e in kept.T.tolist()} <= original
+    with pytest.raises(RecipeError):
+        EdgeDrop(p=1.5)
+
+
+def test_feature_mask_zeroes_the_same_columns_on_every_node():
+    x = torch.rand(30, 200) + 0.1
+    view = FeatureMask(p=0.4)(x, torch.Generator().manual_seed(0))
+    zero_columns = (view.data == 0).all(dim=0)
+    assert torch.equal(view.mask, zero_columns.expand(30, -1))
+    assert torch.equal((view.data == 0).any(dim=0), zero_columns)
+    assert 0.25 < zero_columns.float().mean() < 0.55
+    assert torch.equal(view.data[:, ~zero_columns], x[:, ~zero_columns])
+
+
+def test_node_mask_hides_round_ratio_n_rows():
+    x = torch.rand(34, 5) + 0.1
+    view = NodeMask(ratio=0.5)(x, torch.Generator().manual_seed(0))
+    assert view.mask.shape == (34,) and int(view.mask.sum()) == 17
+    assert torch.all(view.data[view.mask] == 0) and torch.equal(view.data[~view.mask], x[~view.mask])
+
+
+def test_graph_nodes_keeps_seed_rows_only_in_neighbour_batches():
+    modality, batch = karate()
+    nodes = GraphNodes()
+    encoder = registry().get("encoder", "gcn_stack")(input_dim=34, hidden_dims=[8])
+    full = nodes.embed(encoder, nodes.inputs(batch))
+    seeded = nodes.inputs({**batch, "seed_count": torch.tensor(5)})
+    assert full.shape == (34, 8) and nodes.embed(encoder, seeded).shape == (5, 8)
+    assert nodes.target(seeded).shape == (5, 34)
+    altered = apply_views([NodeMask(ratio=0.5)], seeded, torch.Generator().manual_seed(0))
+    loss, logs = nodes.reconstruction_loss(
+        nodes.encode(encoder, altered.inputs), torch.nn.Linear(8, 34), seeded, altered, ScaledCosineError(2.0)
+    )
+    assert torch.isfinite(loss) and float(logs["masked_fraction"]) == pytest.approx(altered.mask[:5].float().mean().item())
+    with pytest.raises(InvalidDataError, match="edge_index"):
+        nodes.inputs({"x": batch["x"]})
+
+
+def test_dgi_reads_seed_nodes_only_from_neighbour_batches():
+    modality, batch = karate()
+    method = DGI(DGIConfig(encoder_options={"hidden_dims": [8]}), modality.input_spec())
+    seen = []
+    method.discriminator.register_forward_hook(lambda module, args, out: seen.append(out.shape[0]))
+    method.ssl_loss({**batch, "seed_count": torch.tensor(6)})
+    assert seen == [12]  # 6 real and 6 corrupted seed nodes
+
+
+@pytest.mark.parametrize("name", GENERIC)
+def test_every_generic_method_on_graph_fits_saves_loads_and_embeds_identically(name, tmp_path):
+    graph = Graph().example()
+    assert name in {c.name for c in registry().methods_for("graph")}
+    run = multissl.pretrain("graph", data=graph, method=name, max_epochs=1, **QUIET)
+    assert run.recipe.method_options.input == "graph_nodes"
+    embeddings = run.embed(graph)
+    run.save(tmp_path / name)
+    np.testing.assert_array_equal(multissl.load(tmp_path / name).embed(graph), embeddings)
+    assert embeddings.shape[0] == 34 and np.isfinite(embeddings).all()
+
+
+def test_graph_views_and_family_are_registered():
+    reg = registry()
+    assert {"graph_edge_drop", "graph_feature_mask", "graph_node_mask"} <= set(reg.names("view"))
+    assert set(FAMILY + GENERIC) <= {c.name for c in reg.methods_for("graph")}
