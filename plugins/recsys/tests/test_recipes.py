@@ -15,12 +15,14 @@ SHARED = Path(__file__).resolve().parents[3] / ".." / "shared" / "datasets" / "r
 SMALL_MODEL = {
     "two_tower_ssl": ["method.embedding_dim=4", "method.tower_dims=[8]", "method.n_ssl=8"],
     "graph": ["method.embedding_dim=4"],
+    "generic": [],  # the encoder the interactions modality names for simclr (dimension 32) is small already
 }
 BASELINES = {
     "two_tower_ssl": "two towers without SSL (ssl: none)",
     "lightgcn": "most-popular items",
     "sgl": "LightGCN without SSL",
     "simgcl": "LightGCN without SSL",
+    "simclr": "most-popular items",
 }
 
 
@@ -46,13 +48,14 @@ def data_root(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize(
     "name",
-    ["movielens_two_tower_ssl", "movielens_lightgcn", "movielens_sgl", "movielens_simgcl", "gowalla_lightgcn", "gowalla_sgl", "gowalla_simgcl"],
+    ["movielens_two_tower_ssl", "movielens_lightgcn", "movielens_sgl", "movielens_simgcl", "gowalla_lightgcn", "gowalla_sgl", "gowalla_simgcl",
+     "movielens_generic"],
 )
 def test_recipe_runs_one_step_and_reports_ranking_against_its_baseline(name, data_root):
     raw = read_recipe(resolve_recipe_path(name))
     method = raw["method"]["name"]
     overrides = [f"data.root={data_root}", "trainer.max_steps=1", "trainer.enable_progress_bar=false", "loader.batch_size=64",
-                 *SMALL_MODEL["two_tower_ssl" if method == "two_tower_ssl" else "graph"]]
+                 *SMALL_MODEL[method if method == "two_tower_ssl" else "generic" if method == "simclr" else "graph"]]
     run = run_recipe(apply_overrides(raw, overrides))
     report = run.metrics["evaluation"]
     for key in ("recall@10", "ndcg@10", "recall@20", "ndcg@20", "tail/recall@20", "tail/ndcg@20"):
