@@ -39,6 +39,10 @@ class TabularProbeOptions:
     """Stop after this many epochs without a better validation score."""
     head_lr: float = 1e-3
     """AdamW learning rate of the head."""
+    head_seeds: list[int] | None = None
+    """Seeds of the head (its initialisation and batch order) on the one split; None: the run's seed. With several,
+    each metric is their mean and ``<metric>/head_std`` their sample std: the spread due to the head alone, where
+    ``multissl bench --seeds`` spans pretraining runs (each seed setting pretraining, split and head)."""
 
 
 class TabularProbe(Evaluator):
@@ -60,6 +64,9 @@ class TabularProbe(Evaluator):
         for name in ("head_epochs", "patience"):
             if getattr(options, name) < 1:
                 raise RecipeError(f"evaluate.{name} must be >= 1, got {getattr(options, name)}.")
+        seeds = options.head_seeds
+        if seeds is not None and (not seeds or not all(isinstance(v, int) and not isinstance(v, bool) for v in seeds)):
+            raise RecipeError(f"evaluate.head_seeds must be a non-empty list of integers, got {seeds!r}.")
         if not options.head_lr > 0:
             raise RecipeError(f"evaluate.head_lr must be > 0, got {options.head_lr}.")
         labels = options.labels if options.labels is not None else modality.options.label_column
@@ -114,14 +121,24 @@ class TabularProbe(Evaluator):
         return train, validation, test
 
     def score(self, features: np.ndarray, targets: np.ndarray, splits, task: str) -> dict[str, float]:
-        """Test metrics of the head trained on ``features``' train rows, its epoch chosen on the validation rows."""
+        """Test metrics of the head trained on ``features``' train rows, its epoch chosen on the validation rows; over
+        several ``head_seeds``, their mean and ``<metric>/head_std``."""
+        seeds = self.options.head_seeds or [self.seed]
+        runs = [self.score_one(features, targets, splits, task, seed) for seed in seeds]
+        report = {key: float(np.mean([r[key] for r in runs])) for key in runs[0]}
+        if len(runs) > 1:
+            report.update({f"{key}/head_std": float(np.std([r[key] for r in runs], ddof=1)) for key in runs[0]})
+        return report
+
+    def score_one(self, features: np.ndarray, targets: np.ndarray, splits, task: str, seed: int) -> dict[str, float]:
+        """Test metrics of one head (``seed``)."""
         train, validation, test = splits
         options = MLPHeadOptions(
             hidden=tuple(self.options.hidden), max_epochs=self.options.head_epochs, patience=self.options.patience,
             lr=self.options.head_lr,
         )
         head = fit_mlp_head(features[train], targets[train], features[validation], targets[validation], task=task,
-                            seed=self.seed, options=options)
+                            seed=seed, options=options)
         predicted = head.predict(features[test])
         if task == "classification":
             return classification_metrics(targets[test], predicted)

@@ -80,3 +80,17 @@ def test_label_column_that_is_a_feature_is_refused():
 def test_is_the_default_evaluator_of_tabular():
     assert registry().default_evaluators("tabular") == ["tabular_probe"]
     assert registry().default_method("tabular") == "scarf"
+
+
+def test_head_seeds_report_their_mean_and_the_spread_due_to_the_head_alone():
+    frame = table().drop(columns="y")
+    run = StubRun(frame, "value", lambda raw: raw.numeric.astype(np.float32))
+    seeds = [TabularProbe(TabularProbeOptions(**FAST), seed=s)(run, frame) for s in (0, 1, 2)]  # split and head vary
+    pooled = TabularProbe(TabularProbeOptions(**FAST, head_seeds=[0, 1, 2]), seed=0)(run, frame)
+    single = [TabularProbe(TabularProbeOptions(**FAST, head_seeds=[s]), seed=0)(run, frame) for s in (0, 1, 2)]
+    rmse = [r["mlp_head/rmse"] for r in single]
+    assert pooled["mlp_head/rmse"] == pytest.approx(np.mean(rmse))
+    assert pooled["mlp_head/rmse/head_std"] == pytest.approx(np.std(rmse, ddof=1)) and pooled["mlp_head/rmse/head_std"] > 0
+    assert single[0] == seeds[0] and single[1]["mlp_head/rmse"] != seeds[1]["mlp_head/rmse"]  # one split for every head
+    with pytest.raises(RecipeError, match="head_seeds"):
+        TabularProbe(TabularProbeOptions(**FAST, head_seeds=[]), seed=0)(run, frame)
