@@ -170,6 +170,17 @@ class Graph(Modality):
     def labels(self, raw) -> np.ndarray | None:
         return raw.y.numpy() if getattr(raw, "y", None) is not None else None
 
+    def sample_ids(self, raw) -> pd.Index | None:
+        """The graph's own node ids (``data.node_ids``: the ``node`` column of an edge-list ``features.csv``, or
+        set by the user on a PyG ``Data``), one per node in order; ``None`` (nodes numbered 0..N-1) without them."""
+        ids = getattr(raw, "node_ids", None)
+        if ids is None:
+            return None
+        ids = pd.Index(ids, name="id")
+        if len(ids) != raw.num_nodes:
+            raise InvalidDataError(f"data.node_ids holds {len(ids)} ids for {raw.num_nodes} nodes; give one id per node, in node order.")
+        return ids
+
     def baseline_features(self, raw) -> np.ndarray:
         return self.transform(raw)["x"].numpy()
 

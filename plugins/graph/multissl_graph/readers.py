@@ -8,10 +8,14 @@ temporary folder first: the user's folder is never written to.
 **Edge-list CSV**: a folder (or a dict ``{"edges": ..., "features": ..., "labels": ...}`` of paths or DataFrames)
 holding
 
-- ``edges.csv``: columns ``source, target``, integer node ids ``0..N-1``, one edge per row (made undirected later);
-- ``features.csv``: one row per node in id order, every column a numeric feature;
-- ``labels.csv`` (optional): column ``label`` (integer class, -1 for unknown), and optional boolean columns
-  ``train``, ``val``, ``test`` (``true``/``false`` or 1/0) giving the split.
+- ``edges.csv``: columns ``source, target``, one edge per row (made undirected later), naming nodes by their
+  ``node`` in ``features.csv`` when it has that column, else by integer ids ``0..N-1``;
+- ``features.csv``: one row per node (in id order without a ``node`` column), every other column a numeric
+  feature; an optional column ``node`` gives each node's id (numbers or names, unique), kept as the graph's
+  ``node_ids`` so embeddings come back indexed by them;
+- ``labels.csv`` (optional): one row per node in the order of ``features.csv``, column ``label`` (integer
+  class, -1 for unknown), and optional boolean columns ``train``, ``val``, ``test`` (``true``/``false`` or
+  1/0) giving the split.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ PLANETOID_SUFFIXES = ("x", "y", "tx", "ty", "allx", "ally", "graph", "test.index
 PLANETOID_NAMES = ("cora", "citeseer", "pubmed")
 CSV_FILES = {"edges": "edges.csv", "features": "features.csv", "labels": "labels.csv"}
 SPLIT_COLUMNS = {"train": "train_mask", "val": "val_mask", "test": "test_mask"}
+NODE_COLUMN = "node"
 
 
 def read_graph_folder(folder: str | Path):
@@ -88,11 +93,40 @@ def read_edge_list(tables: dict[str, Any]):
     labels = _table(tables["labels"], "labels") if tables.get("labels") is not None else None
     if labels is not None and "label" not in labels.columns:
         raise InvalidDataError(f"The label table needs a column label (-1 for unknown); it has {list(labels.columns)}.")
+    node_ids = None
+    if NODE_COLUMN in features.columns:
+        node_ids, features = _node_ids(features[NODE_COLUMN]), features.drop(columns=NODE_COLUMN)
+        edges = _edges_by_position(edges, node_ids)
     graph = graph_from_tables(edges[["source", "target"]], features, None if labels is None else labels["label"])
+    if node_ids is not None:
+        graph.node_ids = node_ids
     for column, mask in SPLIT_COLUMNS.items():
         if labels is not None and column in labels.columns:
             setattr(graph, mask, torch.from_numpy(_booleans(labels[column], column)))
     return graph
+
+
+def _node_ids(column: pd.Series) -> pd.Index:
+    ids = pd.Index(column.to_numpy(), name="id")
+    if ids.hasnans or not ids.is_unique:
+        repeated = ids[ids.duplicated()].unique()[:3].tolist()
+        raise InvalidDataError(
+            f"features.csv column {NODE_COLUMN} must name each node once; it has "
+            + ("missing values." if ids.hasnans else f"repeats (e.g. {repeated}).")
+        )
+    return ids
+
+
+def _edges_by_position(edges: pd.DataFrame, node_ids: pd.Index) -> pd.DataFrame:
+    """``edges`` with ``source`` and ``target`` turned from node ids into row positions of ``features.csv``."""
+    positions = {end: node_ids.get_indexer(edges[end].to_numpy()) for end in ("source", "target")}
+    unknown = sorted({str(v) for end, found in positions.items() for v in edges[end].to_numpy()[found < 0]})
+    if unknown:
+        raise InvalidDataError(
+            f"edges.csv names {len(unknown)} node(s) that features.csv column {NODE_COLUMN} does not hold "
+            f"(e.g. {unknown[:3]}); add their rows to features.csv or remove those edges."
+        )
+    return pd.DataFrame(positions)
 
 
 def _table(source: Any, what: str) -> pd.DataFrame:

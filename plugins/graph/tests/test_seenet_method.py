@@ -28,14 +28,14 @@ def test_pretrain_then_train_selects_on_validation_and_reloads(tmp_path):
         "temporal_relations", source, method="seenet", max_epochs=20,
         **TINY, **{"method.pretrain_epochs": 2, "method.pretrain_patience": 1, "method.train_epochs": 4, "method.evaluate_every": 2},
     )
-    method = run.method
+    method, stages = run.method, run.method.stages
     assert method.stage == "train"
-    assert 1 <= method.progress["pretrain_epochs"] <= 2 and method.progress["train_epochs"] == 4
-    assert [h["epoch"] for h in method.validation_history] == [2, 4]
-    assert len(method.epoch_seconds["train"]) == 4 and run.metrics["train"]["epochs"] == method.progress["pretrain_epochs"] + 4
+    assert 1 <= stages.progress["pretrain_epochs"] <= 2 and stages.progress["train_epochs"] == 4
+    assert [h["epoch"] for h in stages.validation_history] == [2, 4]
+    assert run.metrics["train"]["epochs"] == stages.progress["pretrain_epochs"] + 4
     # the weights given back are those of the best validation MRR@10
     batch = run.modality.transform(run.modality.load(source))
-    best = max(h["mrr@10"] for h in method.validation_history)
+    best = max(h["mrr@10"] for h in stages.validation_history)
     assert method.rank(batch, "valid")["mrr@10"] == pytest.approx(best)
     embeddings = run.embed(source)
     assert embeddings.shape == (48, 4 * 8) and np.isfinite(embeddings).all()
@@ -73,6 +73,19 @@ def test_joint_mode_adds_weighted_se_ssl_to_distmult(example_graph):
     torch.testing.assert_close(loss.detach(), logs["supervised/distmult"] + 0.5 * ssl)
 
 
+@pytest.mark.parametrize("train_ssl_weight", [0.0, 0.5])
+def test_one_forward_per_step_serves_both_terms(example_graph, train_ssl_weight):
+    modality, graph = example_graph
+    method = SEENet(SEENetConfig(hidden_dim=8, train_ssl_weight=train_ssl_weight), modality.input_spec())
+    method.stage = "train"
+    calls = []
+    forward = method.encoder.forward
+    method.encoder.forward = lambda *args: calls.append(1) or forward(*args)
+    before = set(vars(method))
+    method._total_loss(graph)
+    assert len(calls) == 1 and set(vars(method)) == before
+
+
 @pytest.mark.parametrize("encoder", ["seenet", "rgcn", "distmult"])
 def test_distmult_training_lowers_the_loss_for_every_encoder(example_graph, encoder):
     modality, graph = example_graph
@@ -81,7 +94,7 @@ def test_distmult_training_lowers_the_loss_for_every_encoder(example_graph, enco
     optimizer = torch.optim.Adam(method.parameters(), lr=0.05)
     losses = []
     for _ in range(12):
-        loss = method.supervised_loss(graph)[0]
+        loss = method.supervised_loss(graph, method.forward_step(graph))[0]
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -95,7 +108,7 @@ def test_message_graph_keeps_a_share_of_relations(example_graph):
     method.stage = "train"
     kept = []
     method.encoder.forward = lambda g, keep, generator: kept.append(keep) or torch.zeros(4, 48, 8, requires_grad=True)
-    method.supervised_loss(graph)
+    method.supervised_loss(graph, method.forward_step(graph))
     assert kept[0].dtype == torch.bool and 0.35 < kept[0].float().mean() < 0.65
 
 

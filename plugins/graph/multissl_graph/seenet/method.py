@@ -1,8 +1,10 @@
 """SEENet (Li, Zhou, ..., Xiong, KDD 2023; references PaddlePaddle/PaddleSpatial ``research/SEENet`` and
 anonymous-kdd/Submission1110): multi-temporal relation inference between locations.
 
-The core ``Method`` assembly, ``loss = supervised + ssl_weight * ssl``, run as the paper's two stages
-in one fit:
+The core ``Method`` assembly, ``loss = supervised + ssl_weight * ssl``, one forward per step
+(:meth:`SEENet.forward_step`) read by both terms, run as the paper's two stages in one fit; the
+:class:`~multissl_graph.seenet.stages.SEENetStages` callback (added by ``configure_callbacks``) moves
+from one to the other and keeps the best weights:
 
 1. **pretrain** (``ssl=True``): ``L_ssl = sum_t [w_global L_infomax,t + w_local L_evolve,t] + 1e-6 R_dist``
    on the full training graph, no supervised term; stops after ``pretrain_patience`` epochs without
@@ -20,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -34,6 +35,7 @@ from multissl_graph.seenet.encoder import SEConvEncoder
 from multissl_graph.seenet.evolving_constraint import EvolvingConstraint
 from multissl_graph.seenet.ranking import slot_metrics
 from multissl_graph.seenet.spatial_infomax import SpatialInfomax
+from multissl_graph.seenet.stages import SEENetStages
 
 log = logging.getLogger(__name__)
 ENCODERS = ("seenet", "rgcn", "distmult")
@@ -99,16 +101,8 @@ class SEENet(Method):
         self.infomax = SpatialInfomax(d)
         self.evolving = EvolvingConstraint(d, s)
         self.stage = "pretrain" if config.ssl else "train"
-        self.progress = {"pretrain_epochs": 0, "train_epochs": 0, "wait": 0, "best_loss": float("inf"), "best_mrr": -1.0}
-        # wall and process-CPU seconds of each epoch per stage (validation excluded)
-        self.epoch_seconds: dict[str, list[float]] = {"pretrain": [], "train": []}
-        self.epoch_cpu_seconds: dict[str, list[float]] = {"pretrain": [], "train": []}
-        self.validation_history: list[dict[str, float]] = []
-        self._best_state: dict[str, torch.Tensor] | None = None
-        self._shared: torch.Tensor | None = None
-        self._graph: dict[str, torch.Tensor] | None = None
-        self._last_loss = float("inf")
-        self._epoch_started = (0.0, 0.0)
+        """Which loss the steps train: ``pretrain`` (SE-SSL) or ``train`` (DistMult); :class:`SEENetStages` moves it on."""
+        self.stages: SEENetStages | None = None
 
     @property
     def ssl_weight(self) -> float:  # the base reads it to weigh the SSL term
@@ -122,19 +116,18 @@ class SEENet(Method):
             generator = torch.Generator(device=graph["train"].device).manual_seed(self.seed)
         return self.encoder(graph, keep, generator)
 
-    def _training_embeddings(self, graph: dict[str, torch.Tensor]) -> torch.Tensor:
+    def forward_step(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """(S, N, D) slot embeddings of the step: on the full training graph while pretraining (SE-SSL reads it,
+        as the reference), on a random ``edge_keep`` share of the training relations while training."""
         if self.stage == "pretrain":
-            return self.encode(graph)  # SE-SSL reads the full training graph, as the reference
-        draws = torch.rand(graph["train"].shape[0], generator=self.generator(graph["train"].device), device=graph["train"].device)
-        return self.encode(graph, draws < self.config.edge_keep)
+            return self.encode(batch)
+        draws = torch.rand(batch["train"].shape[0], generator=self.generator(batch["train"].device), device=batch["train"].device)
+        return self.encode(batch, draws < self.config.edge_keep)
 
-    def ssl_loss(self, batch):
+    def ssl_loss(self, batch, outputs):
         if self.stage == "train" and self.config.train_ssl_weight == 0:
-            self._shared = None
             return batch["train"].new_zeros((), dtype=torch.float32), {}
-        h = self._training_embeddings(batch)
-        self._shared = h  # the base calls ssl_loss first: one forward serves both terms
-        return self.se_ssl_loss(h, batch)
+        return self.se_ssl_loss(outputs, batch)
 
     def se_ssl_loss(self, h: torch.Tensor, graph: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """``sum_t [w_global L_infomax(H_t, H_t+1) + w_local L_evolve] + w_smooth R_dist``."""
@@ -150,12 +143,10 @@ class SEENet(Method):
             logs["distance_smoothness"] = smooth.detach()
         return loss, logs
 
-    def supervised_loss(self, batch):
+    def supervised_loss(self, batch, outputs):
         if self.stage == "pretrain":
             return None
-        shared, self._shared = self._shared, None
-        h = shared if shared is not None else self._training_embeddings(batch)
-        loss = self.decoder.loss(h, batch["train"], self.config.negatives, self.generator(h.device))
+        loss = self.decoder.loss(outputs, batch["train"], self.config.negatives, self.generator(outputs.device))
         return loss, {"distmult": loss.detach()}
 
     def embed(self, batch):
@@ -181,63 +172,26 @@ class SEENet(Method):
         return slot_metrics(score_all, arrays[split], known, arrays["train"], self.slots, h.shape[1], ks)
 
     # -- the two stages ---------------------------------------------------------------------------
+    def configure_callbacks(self) -> list[SEENetStages]:
+        """The stage schedule of this fit (:mod:`.stages`), kept as ``self.stages`` for its progress and history."""
+        config = self.config
+        self.stages = SEENetStages(config.pretrain_epochs, config.pretrain_patience, config.train_epochs, config.evaluate_every)
+        return [self.stages]
+
     def on_fit_start(self) -> None:
         needed = self.config.train_epochs + (self.config.pretrain_epochs if self.stage == "pretrain" else 0)
         if self.trainer.max_epochs is not None and 0 <= self.trainer.max_epochs < needed:
             log.warning("trainer.max_epochs=%d may end SEENet before its %d train epochs (pretraining takes up to %d).",
                         self.trainer.max_epochs, self.config.train_epochs, self.config.pretrain_epochs)
 
-    def on_train_epoch_start(self) -> None:
-        self._epoch_started = (time.perf_counter(), time.process_time())
-
-    def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
-        self._graph = batch
-        self._last_loss = float(outputs["loss"].detach() if isinstance(outputs, dict) else outputs.detach())
-
-    def on_train_epoch_end(self) -> None:
-        self.epoch_seconds[self.stage].append(time.perf_counter() - self._epoch_started[0])
-        self.epoch_cpu_seconds[self.stage].append(time.process_time() - self._epoch_started[1])
-        progress = self.progress
-        if self.stage == "pretrain":
-            progress["pretrain_epochs"] += 1
-            if self._last_loss < progress["best_loss"]:
-                progress["best_loss"], progress["wait"] = self._last_loss, 0
-                self._best_state = _copy_state(self)
-            else:
-                progress["wait"] += 1
-            if progress["wait"] >= self.config.pretrain_patience or progress["pretrain_epochs"] >= self.config.pretrain_epochs:
-                self.load_state_dict(self._best_state)
-                self._best_state = None
-                for optimizer in self.trainer.optimizers:
-                    optimizer.state.clear()  # the train stage starts a fresh Adam, as the reference
-                self.stage = "train"
-            return
-        progress["train_epochs"] += 1
-        done = progress["train_epochs"] >= self.config.train_epochs
-        if (progress["train_epochs"] % self.config.evaluate_every == 0 or done) and self._graph is not None:
-            metrics = self.rank(self._graph, "valid")
-            self.validation_history.append({"epoch": progress["train_epochs"], **metrics})
-            self.log_dict({f"val/{k}": v for k, v in metrics.items() if "/" not in k and not k.startswith("n_")})
-            if metrics["mrr@10"] > progress["best_mrr"]:
-                progress["best_mrr"] = metrics["mrr@10"]
-                self._best_state = _copy_state(self)
-        if done:
-            self.trainer.should_stop = True
-
-    def on_train_end(self) -> None:
-        if self.stage == "train" and self._best_state is not None:
-            self.load_state_dict(self._best_state)  # the weights of the best validation MRR@10
-
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_save_checkpoint(checkpoint)
-        checkpoint["seenet"] = {"stage": self.stage, "progress": dict(self.progress), "best_state": self._best_state}
+        checkpoint["seenet"] = {"stage": self.stage}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_load_checkpoint(checkpoint)
         if "seenet" in checkpoint:
             self.stage = checkpoint["seenet"]["stage"]
-            self.progress = dict(checkpoint["seenet"]["progress"])
-            self._best_state = checkpoint["seenet"]["best_state"]
 
     # -- optimisation -----------------------------------------------------------------------------
     def configure_optimizers(self) -> dict[str, Any]:
@@ -253,7 +207,3 @@ class SEENet(Method):
         value = gradient_clip_val if gradient_clip_val is not None else self.config.grad_norm
         if value:
             self.clip_gradients(optimizer, gradient_clip_val=value, gradient_clip_algorithm=gradient_clip_algorithm or "norm")
-
-
-def _copy_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in module.state_dict().items()}

@@ -155,6 +155,10 @@ class TemporalRelationsModality(Modality):
         self.locations, self.kinds, self.slots = list(state["locations"]), list(state["kinds"]), list(state["slots"])
         self.fitted = True
 
+    def sample_ids(self, raw: TemporalRelations) -> list[str]:
+        """The location ids (``entities.dict`` names, or the CSV ``location`` column), in ``embed`` order."""
+        return list(raw.locations)
+
     def example(self) -> dict[str, Any]:
         """A synthetic city (deterministic): 48 locations in a 1.2 km square of Tokyo, two relation kinds in
         four slots; plain CSV tables as a user would bring them."""
