@@ -51,7 +51,7 @@ def multissl_register(registry) -> None:
 
 @hookimpl
 def multissl_recipe_dirs() -> list[str]:
-    """ColloSSL and SimCLR on ActRecTut (``multissl recipes``)."""
+    """ColloSSL, its selection variants, SimCLR and the generic methods on ActRecTut (``multissl recipes``)."""
     from pathlib import Path
 
     return [str(Path(__file__).parent / "recipes")]
