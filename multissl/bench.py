@@ -37,6 +37,9 @@ class BenchRun:
     fit_seconds: float
     wall_seconds: float
     """Training and evaluation together."""
+    method: str = ""
+    train: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """The run's training metrics (final losses, ``collapse/rankme``, epochs, steps)."""
 
     def metrics(self) -> dict[str, float]:
         return {
@@ -100,7 +103,10 @@ def run_bench(
             with _quiet_lightning():
                 run = api.run_recipe(raw_run)
             wall = time.perf_counter() - begun
-            runs.append(BenchRun(name, seed, run.metrics["evaluation"], run.metrics["train"]["fit_seconds"], wall))
+            runs.append(BenchRun(
+                name, seed, run.metrics["evaluation"], run.metrics["train"]["fit_seconds"], wall,
+                method=run.recipe.method, train=dict(run.metrics["train"]),
+            ))
             del run  # its scratch directory goes with it
     progress(f"{total} runs in {_clock(time.perf_counter() - started)}")
     return runs

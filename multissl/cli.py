@@ -64,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE", help="overrides applied to every recipe")
     p.add_argument("-o", "--output", help="Markdown table to write (a .csv of the raw values is written beside it)")
     p.add_argument("--keep", metavar="DIR", help="keep each run directory under DIR/<recipe>/seed<N> (default: none kept)")
+    p.add_argument("--methods", nargs="+", metavar="METHOD", help="with --matrix: run each recipe under each method "
+                   "(its method block replaced; the modality's defaults for that method apply)")
+    p.add_argument("--matrix", action="store_true", help="write one table: rows methods, columns recipes, and RankMe's "
+                   "rank correlation with each recipe's metric")
+    p.add_argument("--metric", nargs="+", action="extend", default=[], metavar="RECIPE=METRIC",
+                   help="with --matrix: the metric a recipe's column shows (default: its report's first metric with a baseline)")
     p.set_defaults(handler=_bench)
 
     p = sub.add_parser("report", help="an HTML page of a saved run: training curves, evaluation, embedding map")
@@ -255,6 +261,8 @@ def _bench(args) -> int:
 
     if args.output is not None and Path(args.output).suffix != ".md":
         raise MultisslError(f"--output {args.output} must end in .md (a .csv of the raw values is written beside it).")
+    if args.matrix or args.methods:
+        return _bench_matrix(args)
     runs = run_bench(args.recipes, args.seeds, args.set, keep=args.keep, progress=lambda line: print(line, flush=True))
     command = "multissl " + shlex.join(args.argv)
     print("\n" + markdown_table(runs, command))
@@ -267,6 +275,30 @@ def _bench(args) -> int:
             print(f"Wrote {write_bench_chart(table)}")
         except MultisslError as exc:  # the table is the result; the picture is optional
             print(f"No chart: {exc}")
+    return 0
+
+
+def _bench_matrix(args) -> int:
+    import shlex
+
+    from multissl.bench_matrix import matrix_markdown, run_matrix, write_matrix
+
+    if not (args.matrix and args.methods):
+        raise MultisslError("--methods and --matrix go together: --methods simclr vicreg ... --matrix.")
+    if args.keep is not None:
+        raise MultisslError("--keep is not available with --matrix; bench one recipe at a time to keep its runs.")
+    chosen = {}
+    for assignment in args.metric:
+        recipe, sep, metric = assignment.partition("=")
+        if not sep or not recipe or not metric:
+            raise MultisslError(f"--metric {assignment!r} must look like RECIPE=METRIC, e.g. digits_generic=linear_probe/accuracy.")
+        chosen[Path(recipe).stem] = metric
+    columns, cells = run_matrix(args.recipes, args.methods, args.seeds, args.set, progress=lambda line: print(line, flush=True))
+    command = "multissl " + shlex.join(args.argv)
+    print("\n" + matrix_markdown(columns, cells, command, chosen))
+    if args.output is not None:
+        markdown, table = write_matrix(columns, cells, command, args.output, chosen)
+        print(f"Wrote {markdown} and {table}")
     return 0
 
 

@@ -1,0 +1,302 @@
+"""``multissl bench RECIPE... --methods M... --matrix``: one recipe per data type, run under several methods.
+
+Each recipe's ``method`` block is replaced by ``{name: M}``, so the method takes the options its modality names
+for it (``method_defaults``), then ``--set`` overrides apply. The table has a row per method and a column per
+recipe (one data type each): the headline metric's mean ± std over seeds and the seconds per run, a baseline row
+(raw features or no SSL, from the same runs), and a cell that cannot run says why. Below it, per data type, the
+Spearman rank correlation between the final RankMe of training (``collapse/rankme``, label-free) and the headline
+metric, across methods and across every run, and what RankMe would have picked.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from multissl.bench import BenchRun, _clock, _is_number, _mean, _mean_std, _quiet_lightning, _seeded
+from multissl.errors import RecipeError
+from multissl.eval.evaluator import BASELINE_KEY, BASELINE_PREFIX
+
+RANKME = "collapse/rankme"
+MATRIX_CSV_COLUMNS = ("recipe", "modality", "method", "seed", "metric", "value", "baseline_value", "rankme", "fit_seconds",
+                      "wall_seconds")
+
+
+@dataclasses.dataclass
+class Column:
+    """One recipe (one data type): its raw recipe, modality and dataset, or why it cannot run at all."""
+
+    name: str
+    raw: dict[str, Any] | None
+    modality: str = "?"
+    dataset: str = "?"
+    problem: str | None = None
+
+
+@dataclasses.dataclass
+class Cell:
+    """One method on one recipe: its runs over seeds, or why it did not run (``problem``)."""
+
+    method: str
+    column: str
+    runs: list[BenchRun] = dataclasses.field(default_factory=list)
+    problem: str | None = None
+
+
+def read_columns(recipes: Sequence[str]) -> list[Column]:
+    """Each recipe read (a missing or unreadable one becomes a column that says why)."""
+    from multissl import api, recipe
+
+    columns = []
+    for name in recipes:
+        try:
+            path = api.resolve_recipe_path(name)
+            raw = recipe.read_recipe(path)
+        except RecipeError:
+            columns.append(Column(Path(name).stem, None, dataset=Path(name).stem, modality="missing",
+                                  problem=f"no recipe {Path(name).stem!r} is installed"))
+            continue
+        if raw.get("evaluate") in (None, False):
+            columns.append(Column(path.stem, None, problem="the recipe has no evaluate: block"))
+            continue
+        source = (raw.get("data") or {}).get("source", "?")
+        columns.append(Column(path.stem, raw, str(raw.get("modality", "?")), str(source)))
+    return columns
+
+
+def method_recipe(raw: dict[str, Any], method: str, overrides: Sequence[str]) -> dict[str, Any]:
+    """``raw`` with its method block replaced by ``{name: method}`` (the modality's defaults fill the rest),
+    then ``overrides`` applied."""
+    from multissl import recipe
+
+    raw = copy.deepcopy(raw)
+    raw["method"] = {"name": method}
+    return recipe.apply_overrides(raw, ["trainer.enable_progress_bar=false", *overrides])
+
+
+def run_matrix(
+    recipes: Sequence[str],
+    methods: Sequence[str],
+    seeds: Sequence[int],
+    overrides: Sequence[str] = (),
+    *,
+    progress: Callable[[str], None] = print,
+) -> tuple[list[Column], list[Cell]]:
+    """Every method on every recipe with every seed; a cell whose method does not serve the recipe's modality, or
+    whose recipe or run fails, records why and the matrix goes on."""
+    from multissl import api, recipe
+    from multissl.plugins import registry
+
+    if not methods:
+        raise RecipeError("Name the methods to compare, e.g. --methods simclr vicreg barlow_twins byol mae.")
+    if not seeds:
+        raise RecipeError("Pass at least one seed, e.g. --seeds 0 1 2.")
+    for method in methods:
+        registry().entry("method", method)  # an unknown name is refused before anything trains
+    columns = read_columns(recipes)
+    cells: list[Cell] = []
+    planned: list[tuple[Cell, dict[str, Any]]] = []
+    for column in columns:
+        for method in methods:
+            cell = Cell(method, column.name)
+            cells.append(cell)
+            if column.problem is not None:
+                cell.problem = column.problem
+                continue
+            served = [entry.name for entry in registry().methods_for(column.modality)]
+            if method not in served:
+                cell.problem = f"not offered on {column.modality}"
+                continue
+            try:
+                raw = method_recipe(column.raw, method, overrides)
+                recipe.resolve(raw, registry())
+            except Exception as exc:  # noqa: BLE001 - the cell reports any failure and the matrix goes on
+                cell.problem = _short(exc)
+                continue
+            planned.append((cell, raw))
+    total = len(planned) * len(seeds)
+    started = time.perf_counter()
+    done = 0
+    for cell, raw in planned:
+        for seed in seeds:
+            done += 1
+            progress(f"[{done}/{total}] {cell.column} {cell.method} seed {seed} (elapsed {_clock(time.perf_counter() - started)})")
+            begun = time.perf_counter()
+            try:
+                with _quiet_lightning():
+                    run = api.run_recipe(_seeded(raw, seed, None))
+            except Exception as exc:  # noqa: BLE001 - as above
+                cell.problem = _short(exc)
+                cell.runs.clear()
+                done += len(seeds) - seeds.index(seed) - 1
+                break
+            wall = time.perf_counter() - begun
+            cell.runs.append(BenchRun(cell.column, seed, run.metrics["evaluation"], run.metrics["train"]["fit_seconds"],
+                                      wall, method=cell.method, train=dict(run.metrics["train"])))
+            del run
+    progress(f"{total} runs in {_clock(time.perf_counter() - started)}")
+    return columns, cells
+
+
+def headline_metric(runs: Sequence[BenchRun], chosen: str | None = None) -> str | None:
+    """``chosen`` when given, else the first metric of the reports that has a baseline (the field's metric, which
+    each modality's evaluator reports first), else the first metric."""
+    if chosen is not None:
+        return chosen
+    for run in runs:
+        with_baseline = [m for m in run.metrics() if _is_number(run.evaluation.get(BASELINE_PREFIX + m))]
+        if with_baseline:
+            return with_baseline[0]
+    return next((m for run in runs for m in run.metrics()), None)
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> float:
+    """Spearman's rank correlation (scipy.stats.spearmanr, ties averaged); NaN with fewer than 3 pairs or a constant side."""
+    if len(x) < 3 or len(set(x)) < 2 or len(set(y)) < 2:
+        return math.nan
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(x, y).statistic)
+
+
+@dataclasses.dataclass
+class RankMeReading:
+    """How RankMe ranks the methods of one column against the headline metric."""
+
+    column: str
+    methods: int
+    rho_methods: float
+    rho_runs: float
+    runs: int
+    picked: str
+    picked_value: float
+    best: str
+    best_value: float
+
+    def sentence(self) -> str:
+        if math.isnan(self.rho_methods):
+            return "too few methods ran to rank"
+        strength = ("agrees" if self.rho_methods >= 0.7 else "agrees weakly" if self.rho_methods >= 0.3
+                    else "does not track" if self.rho_methods > -0.3 else "runs against")
+        pick = (f"its pick ({self.picked}) is the best method" if self.picked == self.best else
+                f"its pick {self.picked} scores {self.picked_value:.3f} vs the best, {self.best}, {self.best_value:.3f}")
+        return f"RankMe {strength} with the metric's ranking; {pick}"
+
+
+def rankme_readings(columns: Sequence[Column], cells: Sequence[Cell], metrics: dict[str, str | None]) -> list[RankMeReading]:
+    """Per column with at least one run: Spearman ρ between final RankMe and the headline metric, over the method
+    means and over every run, and the method RankMe picks against the best one."""
+    readings = []
+    for column in columns:
+        metric = metrics.get(column.name)
+        ran = [cell for cell in cells if cell.column == column.name and cell.runs]
+        if metric is None or not ran:
+            continue
+        pairs, means = [], []
+        for cell in ran:
+            points = [(float(run.train[RANKME]), run.metrics()[metric]) for run in cell.runs
+                      if _is_number(run.train.get(RANKME)) and metric in run.metrics()]
+            pairs += points
+            if points:
+                means.append((cell.method, _mean([p[0] for p in points]), _mean([p[1] for p in points])))
+        if not means:
+            continue
+        picked = max(means, key=lambda m: m[1])
+        best = max(means, key=lambda m: m[2])
+        readings.append(RankMeReading(
+            column.name, len(means), spearman([m[1] for m in means], [m[2] for m in means]),
+            spearman([p[0] for p in pairs], [p[1] for p in pairs]), len(pairs), picked[0], picked[2], best[0], best[2],
+        ))
+    return readings
+
+
+def matrix_markdown(columns: Sequence[Column], cells: Sequence[Cell], command: str,
+                    chosen_metrics: dict[str, str] | None = None) -> str:
+    """The cross-table, the RankMe readings and the command."""
+    chosen_metrics = chosen_metrics or {}
+    metrics = {c.name: headline_metric([r for cell in cells if cell.column == c.name for r in cell.runs],
+                                       chosen_metrics.get(c.name)) for c in columns}
+    methods = list(dict.fromkeys(cell.method for cell in cells))
+    by_key = {(cell.method, cell.column): cell for cell in cells}
+    seeds = sorted({run.seed for cell in cells for run in cell.runs})
+    header = ["method", *[f"{c.dataset} ({c.modality})" for c in columns]]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines.append("| metric | " + " | ".join(f"`{metrics[c.name]}`" if metrics[c.name] else "-" for c in columns) + " |")
+    baseline_row = ["baseline"]
+    for column in columns:
+        runs = [r for cell in cells if cell.column == column.name for r in cell.runs]
+        metric = metrics[column.name]
+        per_seed: dict[int, float] = {}  # the baseline does not depend on the method: one value per seed
+        for run in runs:
+            if metric and _is_number(run.evaluation.get(BASELINE_PREFIX + metric)):
+                per_seed.setdefault(run.seed, float(run.evaluation[BASELINE_PREFIX + metric]))
+        name = next((str(r.evaluation[BASELINE_KEY]) for r in runs if r.evaluation.get(BASELINE_KEY)), "baseline")
+        baseline_row.append(f"{_mean_std(list(per_seed.values()))} ({name})" if per_seed else "-")
+    lines.append("| " + " | ".join(baseline_row) + " |")
+    for method in methods:
+        row = [method]
+        for column in columns:
+            cell = by_key[method, column.name]
+            metric = metrics[column.name]
+            if cell.problem is not None:
+                row.append(f"— {cell.problem}")
+                continue
+            values = [r.metrics()[metric] for r in cell.runs if metric in r.metrics()]
+            row.append(f"{_mean_std(values)} · {_mean([r.wall_seconds for r in cell.runs]):.0f} s" if values else "-")
+        lines.append("| " + " | ".join(_escape(v) for v in row) + " |")
+    readings = rankme_readings(columns, cells, metrics)
+    rank_lines = ["| data | methods | ρ over method means | ρ over runs (n) | reading |", "|---|---|---|---|---|"]
+    for reading in readings:
+        rank_lines.append(
+            f"| {reading.column} | {reading.methods} | {_rho(reading.rho_methods)} | {_rho(reading.rho_runs)} "
+            f"({reading.runs}) | {reading.sentence()} |"
+        )
+    return "\n".join([
+        f"Seeds {', '.join(map(str, seeds)) or '-'}; each cell: mean ± sample std over seeds · wall seconds per run "
+        "(training and evaluation). The baseline row comes from the same runs.", "", *lines, "",
+        f"Label-free selection: Spearman ρ between the final training RankMe (`{RANKME}`) and the metric above.", "",
+        *rank_lines, "", "```bash", command, "```", "",
+    ])
+
+
+def write_matrix(columns: Sequence[Column], cells: Sequence[Cell], command: str, output: str | Path,
+                 chosen_metrics: dict[str, str] | None = None) -> tuple[Path, Path]:
+    """``output`` (Markdown) and beside it a ``.csv`` with one row per recipe, method, seed and metric."""
+    output = Path(output)
+    if output.suffix != ".md":
+        raise RecipeError(f"The bench output {output} must end in .md (a .csv of the raw values is written beside it).")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(matrix_markdown(columns, cells, command, chosen_metrics))
+    table = output.with_suffix(".csv")
+    modality = {c.name: c.modality for c in columns}
+    with table.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(MATRIX_CSV_COLUMNS)
+        for cell in cells:
+            for run in cell.runs:
+                for metric, value in run.metrics().items():
+                    base = run.evaluation.get(BASELINE_PREFIX + metric)
+                    writer.writerow([cell.column, modality[cell.column], cell.method, run.seed, metric, value,
+                                     float(base) if _is_number(base) else "", run.train.get(RANKME, ""),
+                                     f"{run.fit_seconds:.2f}", f"{run.wall_seconds:.2f}"])
+    return output, table
+
+
+def _rho(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:+.2f}"
+
+
+def _short(exc: BaseException, limit: int = 160) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = f"{type(exc).__name__}: {text}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|")
