@@ -35,7 +35,9 @@ def test_an_empty_folder_is_named(tmp_path):
 
 
 @needs_data
-@pytest.mark.parametrize("recipe", ["sensor_collossl_actrectut", "sensor_simclr_actrectut"])
+@pytest.mark.parametrize("recipe", [
+    "sensor_collossl_actrectut", "sensor_simclr_actrectut", "sensor_collossl_selection_actrectut", "actrectut_generic",
+])
 def test_each_recipe_trains_one_step_and_reports_leave_one_subject_out_f1(recipe):
     run = multissl.pretrain(recipe=recipe, **{
         "data.root": str(ROOT), "data.stride": 128, "trainer.max_steps": 1, "trainer.enable_progress_bar": False,
@@ -45,3 +47,5 @@ def test_each_recipe_trains_one_step_and_reports_leave_one_subject_out_f1(recipe
     for key in ("loso/macro_f1", "loso/accuracy"):
         assert 0.0 <= report[key] <= 1.0 and 0.0 <= report["baseline/" + key] <= 1.0
     assert report["n_subjects"] == 2 and report["baseline"]
+    if recipe == "sensor_collossl_selection_actrectut":
+        assert 0.0 <= report["loso/macro_f1@0.5"] <= 1.0 and "baseline/loso/macro_f1@0.5" in report
