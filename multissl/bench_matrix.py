@@ -1,7 +1,7 @@
 """``multissl bench RECIPE... --methods M... --matrix``: one recipe per data type, run under several methods.
 
-Each recipe's ``method`` block is replaced by ``{name: M}``, so the method takes the options its modality names
-for it (``method_defaults``), then ``--set`` overrides apply. The table has a row per method and a column per
+Each recipe's ``method`` block is replaced by ``{name: M}`` (keeping the recipe's encoder and its options), so the
+method takes the options its modality names for it (``method_defaults``), then ``--set`` overrides apply. The table has a row per method and a column per
 recipe (one data type each): the headline metric's mean ± std over seeds and the seconds per run, a baseline row
 (raw features or no SSL, from the same runs), and a cell that cannot run says why. Below it, per data type, the
 Spearman rank correlation between the final RankMe of training (``collapse/rankme``, label-free) and the headline
@@ -70,13 +70,21 @@ def read_columns(recipes: Sequence[str]) -> list[Column]:
     return columns
 
 
+SHARED_METHOD_KEYS = ("input", "encoder", "encoder_options")
+"""Method options a matrix recipe sets for every method (the architecture), kept where the method has them."""
+
+
 def method_recipe(raw: dict[str, Any], method: str, overrides: Sequence[str]) -> dict[str, Any]:
-    """``raw`` with its method block replaced by ``{name: method}`` (the modality's defaults fill the rest),
-    then ``overrides`` applied."""
+    """``raw`` with its method block replaced by ``{name: method}`` plus the recipe's :data:`SHARED_METHOD_KEYS`
+    that ``method`` accepts (the modality's defaults fill the rest), then ``overrides`` applied."""
     from multissl import recipe
+    from multissl.plugins import registry
 
     raw = copy.deepcopy(raw)
-    raw["method"] = {"name": method}
+    block = raw.get("method") if isinstance(raw.get("method"), dict) else {}
+    config = registry().get("method", method).Config
+    accepted = {field.name for field in dataclasses.fields(config)} if dataclasses.is_dataclass(config) else set()
+    raw["method"] = {"name": method, **{k: v for k, v in block.items() if k in SHARED_METHOD_KEYS and k in accepted}}
     return recipe.apply_overrides(raw, ["trainer.enable_progress_bar=false", *overrides])
 
 

@@ -49,8 +49,10 @@ def test_matrix_runs_every_method_that_serves_the_data_and_says_why_for_the_othe
 
 
 def test_the_method_block_is_replaced_so_the_modality_defaults_apply(capsys):
-    raw = {"modality": "vectors", "method": {"name": "simclr", "objective_options": {"temperature": 0.3}}}
-    assert method_recipe(raw, "mae", ["method.loss=sce"])["method"] == {"name": "mae", "loss": "sce"}
+    raw = {"modality": "vectors", "method": {"name": "simclr", "objective_options": {"temperature": 0.3},
+                                             "encoder_options": {"output_dim": 8}}}
+    assert method_recipe(raw, "mae", ["method.loss=sce"])["method"] == {"name": "mae", "encoder_options": {"output_dim": 8},
+                                                                          "loss": "sce"}
     assert main(["bench", "digits_generic", "--matrix"]) != 0
     assert "--methods and --matrix go together" in capsys.readouterr().err
 
