@@ -16,7 +16,7 @@ VIEWS = {
     "sensor_time_warp": ("multissl_sensor.views.time_warp:TimeWarp", "smoothly varying playback speed"),
 }
 
-GENERIC_METHODS = ("simclr", "vicreg", "barlow_twins")
+GENERIC_METHODS = ("simclr", "vicreg", "barlow_twins", "byol", "mae")
 """The core's generic methods offered on sensor windows (their sensor defaults: ``Sensor.method_defaults``)."""
 
 
