@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from multissl.bench import BenchRun, _clock, _is_number, _mean, _mean_std, _quiet_lightning, _seeded
-from multissl.errors import RecipeError
+from multissl.errors import RecipeError, TrainingInterrupted
 from multissl.eval.evaluator import BASELINE_KEY, BASELINE_PREFIX
 
 RANKME = "collapse/rankme"
@@ -139,6 +139,8 @@ def run_matrix(
             try:
                 with _quiet_lightning():
                     run = api.run_recipe(_seeded(raw, seed, None))
+            except TrainingInterrupted:
+                raise  # a signal stops the whole bench, not one cell
             except Exception as exc:  # noqa: BLE001 - as above
                 cell.problem = _short(exc)
                 cell.runs.clear()

@@ -72,3 +72,19 @@ def test_rankme_readings_on_known_values():
     assert spearman([1, 2, 3], [3, 5, 9]) == pytest.approx(1.0) and math.isnan(spearman([1, 2], [2, 1]))
     table = matrix_markdown([Column("d", {}, "vectors", "x")], cells, "multissl bench d")
     assert "| a | 0.8500 ± 0.0707 · 2 s |" in table and "| baseline | 0.5000 ± 0.0000 (baseline) |" in table
+
+
+def test_a_signal_stops_the_whole_matrix(tmp_path, monkeypatch):
+    from multissl import api
+    from multissl.bench_matrix import run_matrix
+    from multissl.errors import TrainingInterrupted
+
+    path = tmp_path / "wine_generic.yaml"
+    path.write_text(TINY)
+
+    def interrupted(raw):
+        raise TrainingInterrupted("stopped by SIGTERM", 15)
+
+    monkeypatch.setattr(api, "run_recipe", interrupted)
+    with pytest.raises(TrainingInterrupted):
+        run_matrix([str(path)], ["simclr", "vicreg"], [0], progress=lambda line: None)
