@@ -68,3 +68,15 @@ def test_training_marginal_corruption_draws_from_the_kept_marginals_only():
         assert all(torch.isnan(v) and torch.isnan(column).any() or (column == v).any() for v in drawn)
     with pytest.raises(InvalidDataError, match="marginal_corruption"):
         TrainingMarginalCorruption()(Inputs(inputs.x), torch.Generator())
+
+
+def test_table_reconstruction_scores_hidden_numbers_by_squared_error_and_hidden_categories_by_cross_entropy():
+    from multissl.methods.generic_input import InputsAltered
+
+    rows = TableRows(n_numeric=1, categorical_cardinalities=[3])
+    x = torch.tensor([[0.5, 2.0], [float("nan"), 1.0]])
+    prediction = torch.tensor([[[1.5, 0.0, 0.0], [0.0, 0.0, 0.0]], [[9.0, 0.0, 0.0], [0.0, 0.0, 0.0]]])
+    mask = torch.tensor([[True, True], [True, False]])  # row 1's number is missing: not scored
+    loss, _ = rows.reconstruction_loss(prediction, torch.nn.Identity(), Inputs(x), InputsAltered(Inputs(x), mask), None)
+    expected = ((1.5 - 0.5) ** 2 + np.log(3.0)) / 2  # one number, one category (uniform logits over 3 codes)
+    assert loss.item() == pytest.approx(expected)
