@@ -110,6 +110,9 @@ def _parser() -> argparse.ArgumentParser:
     from multissl.finetuning import command as finetune_command
 
     finetune_command.add_parser(sub)
+    from multissl import export_command
+
+    export_command.add_parser(sub)
     return parser
 
 

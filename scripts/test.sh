@@ -14,7 +14,7 @@ if [ "${MULTISSL_LOWEST:-0}" = "1" ]; then
   python -m pip list 2>/dev/null | grep -i -E "^(torch|lightning|pluggy|numpy|pandas|pyyaml|scikit-learn|safetensors|pyarrow|pytest) "
   rm -f "$pins"
 else
-  python -m pip install --quiet -c constraints.txt -e ".[test,tensorboard,wandb,mlflow,report]" \
+  python -m pip install --quiet -c constraints.txt -e ".[test,tensorboard,wandb,mlflow,report,onnx]" \
     -e "plugins/speech[hubert]" -e plugins/graph -e plugins/tabular -e plugins/sensor -e plugins/recsys
 fi
 status=0

@@ -83,6 +83,22 @@ class Modality(abc.ABC):
         ``multissl embed`` index the embeddings with them; the length must equal the number of embeddings."""
         return None
 
+    def export_batch(self, raw: Any, limit: int | None = None) -> dict[str, Any]:
+        """The batch an exported encoder (``multissl export``) reads for ``raw``, or for its first ``limit`` samples.
+
+        Default: the modality's own batch of the preprocessed items (``collate``), so the export's inputs are the
+        tensors after preprocessing. A modality whose preprocessing is a tensor op returns the tensors before it
+        and gives that op as :meth:`export_preprocessing`, which the export then includes."""
+        dataset = self.dataset(raw)
+        count = len(dataset) if limit is None else min(limit, len(dataset))
+        return self.collate([dataset[i] for i in range(count)])
+
+    def export_preprocessing(self) -> torch.nn.Module | None:
+        """A module ``batch -> batch`` that applies the preprocessing to :meth:`export_batch`'s tensors inside an
+        exported encoder (e.g. standardisation), or ``None`` (the default: the export reads preprocessed batches,
+        and the fitted state is written beside it as JSON)."""
+        return None
+
     def baseline_features(self, raw: Any) -> np.ndarray | None:
         """A fixed (N, F) representation to compare embeddings against (e.g. the raw features)."""
         return None

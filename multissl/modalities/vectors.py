@@ -56,6 +56,18 @@ class _RowDataset(Dataset):
         return self.values[index]
 
 
+class Standardize(torch.nn.Module):
+    """``x -> (x - mean) / scale`` on ``batch["x"]``: the vectors preprocessing as a tensor op, for export."""
+
+    def __init__(self, mean: np.ndarray, scale: np.ndarray) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
+        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return {**batch, "x": (batch["x"] - self.mean) / self.scale}
+
+
 class Vectors(Modality):
     """Fixed-size numeric vectors; batches are ``{"x": (N, F) float32}``."""
 
@@ -198,6 +210,13 @@ class Vectors(Modality):
     def sample_ids(self, raw: VectorTable) -> pd.Index | None:
         """A DataFrame's (or CSV/Parquet file's) row index; ``None`` for arrays (rows numbered from 0)."""
         return raw.ids
+
+    def export_batch(self, raw: VectorTable, limit: int | None = None) -> dict[str, torch.Tensor]:
+        """The raw features: an exported encoder standardises them itself (:meth:`export_preprocessing`)."""
+        return {"x": torch.from_numpy(raw.features[:limit].copy())}
+
+    def export_preprocessing(self) -> torch.nn.Module:
+        return Standardize(self.mean, self.scale)
 
     def baseline_features(self, raw: VectorTable) -> np.ndarray:
         """The preprocessed (standardised) input: what the encoder sees."""
