@@ -44,10 +44,11 @@ class DGI(Method):
         self.discriminator = nn.Bilinear(self.encoder.output_dim, self.encoder.output_dim, 1)
 
     def discriminate(self, real: torch.Tensor, corrupted: torch.Tensor) -> torch.Tensor:
-        """Logits ``D(h, s)`` of the real rows then the corrupted rows, ``s = σ(mean h)``."""
+        """Logits ``D(h, s) = h^T W s + b`` of the real rows then the corrupted rows, ``s = σ(mean h)``; ``W s`` is
+        formed once, as every row meets the same summary (``nn.Bilinear`` would form ``W`` times each pair)."""
         summary = torch.sigmoid(real.mean(dim=0))
-        pairs = torch.cat([real, corrupted])
-        return self.discriminator(pairs, summary.expand_as(pairs)).squeeze(-1)
+        scorer = self.discriminator.weight[0] @ summary
+        return torch.cat([real, corrupted]) @ scorer + self.discriminator.bias
 
     def ssl_loss(self, batch: dict[str, torch.Tensor]):
         inputs = self.input.inputs(batch)

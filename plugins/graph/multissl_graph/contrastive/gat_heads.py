@@ -16,7 +16,10 @@ from multissl_graph.contrastive.gcn_stack import activation_layer
 
 
 class MultiHeadGAT(nn.Module):
-    """``forward(x, edge_index) -> (N, hidden_dim)``, ``hidden_dim = heads × width per head``."""
+    """``forward(x, edge_index) -> (N, hidden_dim)``, ``hidden_dim = heads × width per head``; ``x`` may be a sparse
+    COO tensor (feature dropout then drops its stored values)."""
+
+    sparse_features = True
 
     def __init__(
         self,
@@ -53,8 +56,16 @@ class MultiHeadGAT(nn.Module):
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
         for conv, activation in zip(self.convs, self.activations):
-            x = activation(conv(nn.functional.dropout(x, self.feat_drop, self.training), edge_index))
+            x = activation(conv(self.feature_dropout(x), edge_index))
         return x
+
+    def feature_dropout(self, x: torch.Tensor) -> torch.Tensor:
+        """Dropout ``feat_drop`` on a layer's input, on the stored values of a sparse one."""
+        if not x.is_sparse:
+            return nn.functional.dropout(x, self.feat_drop, self.training)
+        x = x.coalesce()
+        values = nn.functional.dropout(x.values(), self.feat_drop, self.training)
+        return torch.sparse_coo_tensor(x.indices(), values, x.shape, is_coalesced=True, check_invariants=False)
 
     def embed(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
         return self.forward(x, edge_index)

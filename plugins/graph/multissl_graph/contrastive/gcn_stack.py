@@ -27,7 +27,10 @@ def activation_layer(name: str, width: int) -> nn.Module:
 
 
 class GCNStack(nn.Module):
-    """``forward(x, edge_index) -> (N, hidden_dims[-1])``; ``dropout`` applies to each layer's input but the first."""
+    """``forward(x, edge_index) -> (N, hidden_dims[-1])``; ``dropout`` applies to each layer's input but the first.
+    ``x`` may be a sparse COO tensor (its first layer's product then reads the non-zeros only)."""
+
+    sparse_features = True
 
     def __init__(
         self,
