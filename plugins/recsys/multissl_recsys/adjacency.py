@@ -30,13 +30,25 @@ def normalized_adjacency(users: torch.Tensor, items: torch.Tensor, n_users: int,
 
 def graph_context(users: torch.Tensor, items: torch.Tensor, n_users: int, n_items: int) -> dict[str, torch.Tensor]:
     """What every batch carries about the training graph, computed once from the data: the interactions
-    ``graph_user``/``graph_item`` (E,), ``graph_adjacency`` (``Â``, CSR) and ``graph_keys`` (sorted ``u * I + i``)."""
+    ``graph_user``/``graph_item`` (E,), ``Â`` as its CSR parts ``graph_adjacency/crow``, ``/col``, ``/value`` (plain
+    tensors, which move, pickle and trace like any batch entry; :func:`batch_adjacency` reassembles them) and
+    ``graph_keys`` (sorted ``u * I + i``)."""
+    adjacency = normalized_adjacency(users, items, n_users, n_items)
     return {
         "graph_user": users,
         "graph_item": items,
-        "graph_adjacency": normalized_adjacency(users, items, n_users, n_items),
+        "graph_adjacency/crow": adjacency.crow_indices(),
+        "graph_adjacency/col": adjacency.col_indices(),
+        "graph_adjacency/value": adjacency.values(),
         "graph_keys": interaction_keys(users, items, n_items),
     }
+
+
+def batch_adjacency(batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The batch's ``Â`` as a CSR matrix over its parts (no copy)."""
+    crow = batch["graph_adjacency/crow"]
+    n = crow.numel() - 1
+    return torch.sparse_csr_tensor(crow, batch["graph_adjacency/col"], batch["graph_adjacency/value"], (n, n))
 
 
 def edge_dropped(users: torch.Tensor, items: torch.Tensor, drop_ratio: float, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:

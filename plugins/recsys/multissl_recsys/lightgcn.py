@@ -6,7 +6,7 @@ He et al. 2020 (LightGCN): ``e^{(l+1)} = Â e^{(l)}``, final ``e = Σ_{l=0..L} e
 :mod:`multissl_recsys.lightgcn_encoder`; the loss is PyG's ``recommendation_loss``.
 Optimiser as in the paper: Adam, lr 1e-3, no weight decay besides the BPR L2 term.
 
-The graph is the data's: every batch carries ``Â`` and the sorted interaction keys, computed once by the
+The graph is the data's: every batch carries ``Â`` (its CSR parts) and the sorted interaction keys, computed once by the
 ``interactions`` modality (:func:`~multissl_recsys.adjacency.graph_context`); the method keeps no graph of its own.
 """
 
@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Literal
 import torch
 
 from multissl.methods.base import Method
+from multissl_recsys.adjacency import batch_adjacency
 from multissl_recsys.lightgcn_encoder import layer_mean, lightgcn_model
 from multissl_recsys.modality import mark_unknown
 from multissl_recsys.negatives import sample_negatives
@@ -58,7 +59,7 @@ class LightGCN(Method):
 
     def user_item_embeddings(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """(U, D), (I, D) embeddings of the batch's training graph, scored by dot product."""
-        return self.propagate(batch["graph_adjacency"])
+        return self.propagate(batch_adjacency(batch))
 
     # -- losses ----------------------------------------------------------------------------------
     def supervised_loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:

@@ -9,7 +9,7 @@ feature tables (:mod:`multissl_recsys.features`) and keeps the training interact
 graph of LightGCN/SGL/SimGCL and the items excluded when ranking. All of it is the saved state, so a
 loaded run ranks and embeds as the original did. Batches are training interactions
 ``{"user", "item"}`` (B,) with the catalogue-level tensors every method reads (the same objects each
-batch, never copied): ``graph_user``/``graph_item`` (E,), ``graph_adjacency`` (the normalised ``Â``),
+batch, never copied): ``graph_user``/``graph_item`` (E,), ``graph_adjacency/...`` (the CSR parts of the normalised ``Â``),
 ``graph_keys`` (sorted ``u * I + i``), ``item_features/<name>`` (I, L),
 ``user_features/<name>`` (U, L).
 

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from multissl.errors import RecipeError
+from multissl_recsys.adjacency import batch_adjacency
 from multissl_recsys.graph_contrast import ContrastiveLightGCN, ContrastiveLightGCNConfig
 
 
@@ -50,6 +51,6 @@ class SimGCL(ContrastiveLightGCN):
         return total[: self.n_users], total[self.n_users:]
 
     def ssl_loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        adjacency = batch["graph_adjacency"]
+        adjacency = batch_adjacency(batch)
         generator = self.generator(adjacency.device)
         return self.contrast_views(self.perturbed(adjacency, generator), self.perturbed(adjacency, generator), batch)

@@ -23,6 +23,7 @@ from torch import Tensor, nn
 
 from multissl.errors import InvalidDataError
 from multissl.methods.generic_input import GenericInput, Inputs, InputsAltered
+from multissl_recsys.adjacency import batch_adjacency
 from multissl_recsys.modality import mark_unknown
 
 
@@ -31,7 +32,7 @@ def graph_inputs(batch: Mapping[str, Any], n_users: int, n_items: int) -> Inputs
     context = {
         "graph_user": batch["graph_user"],
         "graph_item": batch["graph_item"],
-        "adjacency": batch["graph_adjacency"],
+        "adjacency": batch_adjacency(batch),
         "graph_keys": batch["graph_keys"],
         "n_users": n_users,
         "n_items": n_items,

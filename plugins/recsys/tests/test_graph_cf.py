@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
-from multissl_recsys.adjacency import edge_dropped, graph_context, node_dropped, normalized_adjacency
+from multissl_recsys.adjacency import batch_adjacency, edge_dropped, graph_context, node_dropped, normalized_adjacency
 from multissl_recsys.evaluation import ranking_report
 from multissl_recsys.graph_contrast import view_contrast
 from multissl_recsys.lightgcn import LightGCN, LightGCNConfig
@@ -59,7 +59,7 @@ def test_lightgcn_propagation_is_the_layer_mean_of_normalised_products():
     a = normalized_adjacency(batch["graph_user"], batch["graph_item"], 3, 4).to_dense()
     e0 = model.model.embedding.weight
     expected = (e0 + a @ e0 + a @ a @ e0) / 3
-    users, items = model.propagate(batch["graph_adjacency"])
+    users, items = model.propagate(batch_adjacency(batch))
     torch.testing.assert_close(torch.cat([users, items]), expected)
     embedded = model.eval().embed(batch)
     torch.testing.assert_close(embedded, torch.cat([expected[batch["user"]], expected[3 + batch["item"]]], 1).detach())
@@ -144,7 +144,7 @@ def test_sgl_augmentations_give_sparser_graphs_and_train(augmentation):
     first, second = sgl.views(batch)
     graphs = (first, second) if augmentation != "random_walk" else (*first, *second)
     assert len(graphs) == (4 if augmentation == "random_walk" else 2)
-    full = batch["graph_adjacency"].to_dense() != 0
+    full = batch_adjacency(batch).to_dense() != 0
     for graph in graphs:
         assert ((graph.to_dense() != 0) <= full).all()  # views only remove interactions
     loss, logs = sgl.ssl_loss(batch)
@@ -164,7 +164,7 @@ def test_random_walk_propagates_each_layer_over_its_own_graph():
 def test_simgcl_noise_has_norm_eps_per_layer_and_sign_of_the_embedding():
     batch, spec = _batch()
     simgcl = SimGCL(SimGCLConfig(embedding_dim=8, n_layers=1, eps=0.5), spec)
-    adjacency = batch["graph_adjacency"]
+    adjacency = batch_adjacency(batch)
     clean = torch.cat(simgcl.propagate(adjacency)) * 2 - simgcl.model.embedding.weight  # layer 1 alone (mean of 2 layers)
     noisy = torch.cat(simgcl.perturbed(adjacency, torch.Generator().manual_seed(0)))
     delta = (noisy - clean).detach()
