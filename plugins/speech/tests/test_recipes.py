@@ -15,7 +15,8 @@ from multissl.recipe import read_recipe
 RECIPES = sorted(p.stem for p in (Path(multissl_speech.__file__).parent / "recipes").glob("*.yaml"))
 TINY = {"hubert": {"hidden_size": 32, "num_layers": 2, "num_heads": 2, "ffn_dim": 64, "conv_dim": [16] * 7,
                    "conv_pos_kernel": 8, "conv_pos_groups": 2, "n_clusters": 4, "final_dim": 16, "teacher_layer": 1},
-        "tera": {"d_model": 32, "num_layers": 2, "num_heads": 2, "ffn_dim": 64}}
+        "tera": {"d_model": 32, "num_layers": 2, "num_heads": 2, "ffn_dim": 64},
+        "simclr": {"encoder_options": {"d_model": 16, "num_layers": 1, "num_heads": 2, "ffn_dim": 32}}}
 SLICES = {
     # 2 speakers x 3 digits x recordings 0, 1 (test) and 5, 6, 7 (train): 12 test clips
     "fsdd": ([f"fsdd/recordings/{d}_{s}_{i}.wav" for s in ("george", "jackson") for d in range(3) for i in (0, 1, 5, 6, 7)], 12),
@@ -32,7 +33,7 @@ def data_root_with_slice(dataset: str, speech_data: Path, root: Path) -> Path:
 
 
 def test_every_recipe_names_a_dataset_and_opens_with_its_command():
-    assert RECIPES == ["fsdd_hubert", "fsdd_tera"]
+    assert RECIPES == ["fsdd_generic", "fsdd_hubert", "fsdd_tera"]
     for name in RECIPES:
         path = resolve_recipe_path(name)
         assert read_recipe(path)["data"]["source"] in SLICES
