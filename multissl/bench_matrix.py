@@ -268,8 +268,10 @@ def matrix_markdown(columns: Sequence[Column], cells: Sequence[Cell], command: s
             f"({reading.runs}) | {reading.sentence()} |"
         )
     return "\n".join([
+        "# Every method on every data type", "",
         f"Seeds {', '.join(map(str, seeds)) or '-'}; each cell: mean ± sample std over seeds · wall seconds per run "
-        "(training and evaluation). The baseline row comes from the same runs.", "", *lines, "",
+        f"(training and evaluation, {_threads()} CPU thread(s) per run). The baseline row comes from the same runs.", "",
+        *lines, "",
         f"Label-free selection: Spearman ρ between the final training RankMe (`{RANKME}`) and the metric above.", "",
         *rank_lines, "", "```bash", command, "```", "",
     ])
@@ -296,6 +298,12 @@ def write_matrix(columns: Sequence[Column], cells: Sequence[Cell], command: str,
                                      float(base) if _is_number(base) else "", run.train.get(RANKME, ""),
                                      f"{run.fit_seconds:.2f}", f"{run.wall_seconds:.2f}"])
     return output, table
+
+
+def _threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
 
 
 def _rho(value: float) -> str:
