@@ -109,6 +109,14 @@ def test_graphmae_masks_half_the_nodes_with_its_token_and_scores_them_only():
     assert int((corrupted[mask] == 0).all(dim=1).sum()) == 17 - int(0.2 * 17)  # the token is zero at start
 
 
+def test_graphmae_mask_token_learns():
+    modality, batch = karate()
+    method = GraphMAE(GraphMAEConfig(), modality.input_spec())
+    loss, _ = method.ssl_loss(batch)
+    loss.backward()
+    assert method.mask_token.grad is not None and method.mask_token.grad.abs().sum() > 0
+
+
 def test_cca_ssg_loss_is_invariance_plus_lambda_decorrelation():
     generator = torch.Generator().manual_seed(0)
     h1, h2 = torch.randn(50, 4, generator=generator), torch.randn(50, 4, generator=generator)

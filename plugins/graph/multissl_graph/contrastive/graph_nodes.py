@@ -41,7 +41,10 @@ class GraphNodes(GenericInput):
         declares ``sparse_features`` reads mostly-zero features (bag-of-words, as Cora's 1.3% non-zeros) as a sparse
         COO tensor: its first layer's product then costs the non-zeros only (half the CPU time of a step on Cora)."""
         x = inputs.x
-        if getattr(encoder, "sparse_features", False) and x.dim() == 2 and x.count_nonzero() < SPARSE_BELOW * x.numel():
+        # features that need a gradient (GraphMAE's learnable [MASK] token) stay dense: to_sparse() passes a gradient
+        # to the stored non-zeros only, so a token starting at zero would never learn
+        sparse = getattr(encoder, "sparse_features", False) and x.dim() == 2 and not x.requires_grad
+        if sparse and x.count_nonzero() < SPARSE_BELOW * x.numel():
             x = x.to_sparse()
         return encoder.embed(x, inputs.context["edge_index"])
 
