@@ -47,6 +47,8 @@ class Cell:
     column: str
     runs: list[BenchRun] = dataclasses.field(default_factory=list)
     problem: str | None = None
+    finished: bool = True
+    """False while a planned cell has not run all its seeds (a stopped bench leaves it so)."""
 
 
 def read_columns(recipes: Sequence[str]) -> list[Column]:
@@ -95,9 +97,11 @@ def run_matrix(
     overrides: Sequence[str] = (),
     *,
     progress: Callable[[str], None] = print,
+    on_cell: Callable[[list[Column], list[Cell]], None] | None = None,
 ) -> tuple[list[Column], list[Cell]]:
     """Every method on every recipe with every seed; a cell whose method does not serve the recipe's modality, or
-    whose recipe or run fails, records why and the matrix goes on."""
+    whose recipe or run fails, records why and the matrix goes on. ``on_cell`` hears of the matrix after each cell
+    that ran (to write partial results)."""
     from multissl import api, recipe
     from multissl.plugins import registry
 
@@ -127,6 +131,7 @@ def run_matrix(
             except Exception as exc:  # noqa: BLE001 - the cell reports any failure and the matrix goes on
                 cell.problem = _short(exc)
                 continue
+            cell.finished = False
             planned.append((cell, raw))
     total = len(planned) * len(seeds)
     started = time.perf_counter()
@@ -150,6 +155,9 @@ def run_matrix(
             cell.runs.append(BenchRun(cell.column, seed, run.metrics["evaluation"], run.metrics["train"]["fit_seconds"],
                                       wall, method=cell.method, train=dict(run.metrics["train"])))
             del run
+        cell.finished = True
+        if on_cell is not None:
+            on_cell(columns, cells)
     progress(f"{total} runs in {_clock(time.perf_counter() - started)}")
     return columns, cells
 
@@ -254,8 +262,8 @@ def matrix_markdown(columns: Sequence[Column], cells: Sequence[Cell], command: s
         for column in columns:
             cell = by_key[method, column.name]
             metric = metrics[column.name]
-            if cell.problem is not None:
-                row.append(f"— {cell.problem}")
+            if cell.problem is not None or not cell.finished:
+                row.append(f"— {cell.problem or 'not run: the bench stopped before it'}")
                 continue
             values = [r.metrics()[metric] for r in cell.runs if metric in r.metrics()]
             row.append(f"{_mean_std(values)} · {_mean([r.wall_seconds for r in cell.runs]):.0f} s" if values else "-")

@@ -296,8 +296,10 @@ def _bench_matrix(args) -> int:
         if not sep or not recipe or not metric:
             raise MultisslError(f"--metric {assignment!r} must look like RECIPE=METRIC, e.g. digits_generic=linear_probe/accuracy.")
         chosen[Path(recipe).stem] = metric
-    columns, cells = run_matrix(args.recipes, args.methods, args.seeds, args.set, progress=lambda line: print(line, flush=True))
     command = "multissl " + shlex.join(args.argv)
+    partial = None if args.output is None else lambda columns, cells: write_matrix(columns, cells, command, args.output, chosen)
+    columns, cells = run_matrix(args.recipes, args.methods, args.seeds, args.set, progress=lambda line: print(line, flush=True),
+                                on_cell=partial)
     print("\n" + matrix_markdown(columns, cells, command, chosen))
     if args.output is not None:
         markdown, table = write_matrix(columns, cells, command, args.output, chosen)

@@ -88,3 +88,9 @@ def test_a_signal_stops_the_whole_matrix(tmp_path, monkeypatch):
     monkeypatch.setattr(api, "run_recipe", interrupted)
     with pytest.raises(TrainingInterrupted):
         run_matrix([str(path)], ["simclr", "vicreg"], [0], progress=lambda line: None)
+
+
+def test_cells_not_yet_run_say_so_in_partial_tables():
+    cells = [_runs("a", [10, 11], [0.9, 0.8]), Cell("b", "d", finished=False)]
+    table = matrix_markdown([Column("d", {}, "vectors", "x")], cells, "multissl bench d")
+    assert "| b | — not run: the bench stopped before it |" in table
