@@ -86,6 +86,11 @@ class GenericInput(nn.Module):
     A modality whose batches or encoders differ registers a subclass (``registry.add_input``) and names it in its
     ``method_defaults`` (``{"simclr": {"input": "graph_nodes", ...}}``). It is an ``nn.Module``, so a feature
     front end with buffers (log-mel filter banks) lives here and is saved with the method.
+
+    The hooks a subclass may override: :meth:`inputs` (batch to :class:`Inputs`), :meth:`embed` (what every
+    method's embedding and the two-view methods read), :meth:`encode` and :meth:`target` (what ``mae`` reads and
+    predicts), :meth:`reconstruction_dim` (the width of ``mae``'s head) and :meth:`reconstruction_loss` (``mae``'s
+    loss, for a modality that reconstructs something other than its input).
     """
 
     def __init__(self, **input_spec: Any) -> None:
