@@ -109,12 +109,6 @@ class SelfTask(Method):
         self.classifier = self.encoder.conv(config.hidden_dim, num_classes) if config.supervised and num_classes > 1 else None
         self._training_input: torch.Tensor | None = None  # t(X) of the training graph, computed once
 
-    def _prepare(self, graph: dict[str, torch.Tensor]) -> None:
-        """The task's targets and the encoder input ``t(X)`` of the training graph, once per fit."""
-        self.task.prepare(graph, self.seed)
-        if self._training_input is None:
-            self._training_input = self._encoder_input(graph["x"])
-
     def _encoder_input(self, x: torch.Tensor) -> torch.Tensor:
         """``t(x)``, as a sparse CSR tensor when at most 10% of it is non-zero (bag-of-words features: Cora 1.3%) and
         the first layer multiplies ``x`` by its weight: that product costs 3-4x less on CPU, the values are the same."""
@@ -134,9 +128,10 @@ class SelfTask(Method):
                 f"SelfTask task {self.config.task!r} needs the whole graph at each step (all node pairs or labelled nodes); "
                 f"use the full-batch loader (data.loader: full), or one of {allowed} on neighbour mini-batches."
             )
-        self._prepare(batch.get("graph", batch))
-        # a full-batch step trains on the graph prepared above; a mini-batch's features are its own sampled rows
-        x = self._training_input if nodes is None else self.task.encoder_inputs(batch["x"])
+        self.task.prepare(batch.get("graph", batch), self.seed)  # the targets of the full graph, once
+        if nodes is None and self._training_input is None:  # the full graph's t(X), once
+            self._training_input = self._encoder_input(batch["x"])
+        x = self._training_input if nodes is None else self.task.encoder_inputs(batch["x"])  # a mini-batch's own rows
         inputs = self.task.training_inputs(x, batch["edge_index"], nodes)
         h = torch.relu(self.encoder(inputs.x, inputs.edge_index))
         return h, nn.functional.dropout(h, self.config.dropout, self.training), inputs
