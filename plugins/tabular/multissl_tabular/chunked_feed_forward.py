@@ -22,10 +22,12 @@ def relu_feed_forward(x: Tensor, linear1: nn.Linear, linear2: nn.Linear, p: floa
     ``CHUNK_BYTES`` of hidden units per thread) and recomputed in the backward pass instead of stored, it stays in cache
     (~30 % less time for the block on this CPU). The dropped hidden units (:func:`dropped_positions`) are removed
     from the output as ``b₂ + (h W₂ᵀ − C) / (1 − p)``, ``C[r] = Σ_{dropped (r, c)} h_rc · W₂[:, c]``, and their gradients
-    zeroed. Under autocast, biases absent or ``p >= SPARSE_BELOW``, PyTorch's own ops run instead.
+    zeroed. Under autocast, biases absent, ``p >= SPARSE_BELOW`` or while tracing for export (the chunk loop follows
+the batch size), PyTorch's own ops run instead.
     """
     hidden = linear1.out_features
-    if p >= SPARSE_BELOW or linear1.bias is None or linear2.bias is None or torch.is_autocast_enabled(x.device.type):
+    plain = p >= SPARSE_BELOW or linear1.bias is None or linear2.bias is None or torch.jit.is_tracing()
+    if plain or torch.is_autocast_enabled(x.device.type):
         return linear2(F.dropout(F.relu(linear1(x)), p, True))
     dropped = dropped_positions(x.shape[0] * hidden, p, x.device) if p > 0 else torch.empty(0, dtype=torch.long, device=x.device)
     dropped = dropped.sort().values  # by row, so each chunk's dropped units are one slice
