@@ -81,6 +81,7 @@ def export(run, path: str | Path, format: str = "onnx", *, data: Any = None) -> 
             else:
                 _export_onnx(module, inputs, names, path)
     except Exception as exc:  # noqa: BLE001 - tracing fails in many ways; the user needs the method and the reason
+        path.unlink(missing_ok=True)
         raise ExportError(
             f"{where} cannot be exported to {format}: {_first_line(exc)} Its embed path does "
             "something the tracer cannot follow (data-dependent Python control flow, sparse tensors, or an operator "
