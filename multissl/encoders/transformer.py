@@ -13,6 +13,13 @@ from multissl.errors import InvalidDataError, RecipeError
 _POSITIONAL = ("sinusoidal", "learned", None)
 
 
+def _tracing() -> bool:
+    """True while ``torch.jit.trace``, ``torch.export`` or ``torch.compile`` records the module: packing real
+    tokens gathers a data-dependent number of rows, which a trace would freeze, so the padded path runs instead
+    (same real-token outputs)."""
+    return torch.jit.is_tracing() or torch.compiler.is_compiling()
+
+
 class TransformerEncoder(Encoder):
     """``Linear(input_dim -> d_model)`` (skipped with ``project_input=False``) + positions + dropout, then ``num_layers`` of
     ``nn.TransformerEncoderLayer`` (Vaswani et al. 2017; post-LN, or pre-LN with a final LayerNorm when
@@ -22,7 +29,8 @@ class TransformerEncoder(Encoder):
     tokens do not depend on padding. A row with no real token attends over its padding so its outputs
     stay finite; its embedding is zero. ``embed`` is the mean over real tokens. With ``skip_padding`` and a
     ``padding_mask``, only real tokens are computed (:func:`packed_layer_forward`; same parameters and, up to
-    float rounding, the same real-token outputs) and padded outputs are 0: for variable-length batches.
+    float rounding, the same real-token outputs) and padded outputs are 0: for variable-length batches (not while
+    tracing for export, where the padded path runs).
     ``ffn_dropout`` sets the dropout on the feed-forward hidden units alone (None: ``dropout``, as PyTorch's layer).
     ``input_norm`` adds a LayerNorm on projection + positions before the input dropout (BERT's embedding LayerNorm).
     """
@@ -95,7 +103,7 @@ class TransformerEncoder(Encoder):
         key_padding = None
         if padding_mask is not None:
             key_padding = padding_mask & ~padding_mask.all(dim=1, keepdim=True)  # all-padding rows: attend to all
-        if self.skip_padding and padding_mask is not None:
+        if self.skip_padding and padding_mask is not None and not _tracing():
             return self._forward_real_tokens(x, padding_mask, key_padding, return_all_layers)
         outputs = [self.input_dropout(self._input_tokens(x))]
         for layer in self.layers:

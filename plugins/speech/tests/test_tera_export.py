@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import math
-import warnings
 
+import numpy as np
 import pytest
 import torch
-from multissl_speech.pooling import masked_mean
+from multissl_speech.modality import Speech
 from multissl_speech.tera import TERA, TERAConfig
 from multissl_speech.tera_export import export_tera_s3prl
 
+import multissl
 from multissl.errors import InvalidDataError
+from multissl.export import export
 
 SPEC = {"input_dim": 80, "sample_rate": 16000,
         "features": {"kind": "logmel", "n_mels": 80, "cmvn": "utterance", "target_db": -25.0}}
@@ -80,29 +83,19 @@ def test_runs_s3prl_cannot_express_are_refused(tiny_tera, tmp_path):
         export_tera_s3prl(TERA(TERAConfig(**tiny_tera), global_cmvn), tmp_path / "b.ckpt")
 
 
-class _Embedder(torch.nn.Module):
-    """Waveforms -> TERA embeddings, front end included, as a module to trace."""
 
-    def __init__(self, method: TERA) -> None:
-        super().__init__()
-        self.frontend, self.encoder = method.frontend, method.encoder  # a LightningModule does not trace
-
-    def forward(self, waveform: torch.Tensor, num_samples: torch.Tensor) -> torch.Tensor:
-        features, valid = self.frontend({"waveform": waveform, "num_samples": num_samples})
-        return masked_mean(self.encoder(features, padding_mask=~valid), valid)
-
-
-def test_front_end_and_encoder_trace_with_padding_skipped_off(tiny_tera):
-    """Packing real frames (skip_padding) gathers a data-dependent number of rows, which tracing would freeze;
-    with it off the traced waveform-to-embedding graph gives embed's output on batches of other lengths."""
-    torch.manual_seed(0)
-    method = TERA(TERAConfig(**tiny_tera), SPEC).eval()
-    method.encoder.skip_padding = False
-    example = (torch.randn(2, 8000) * 0.1, torch.tensor([8000, 5000]))
-    with warnings.catch_warnings():  # recent torch deprecates jit.trace in favour of torch.export; it still works
-        warnings.simplefilter("ignore", DeprecationWarning)
-        traced = torch.jit.trace(_Embedder(method), example, check_trace=False)
-    waveform, num_samples = torch.randn(3, 12000) * 0.1, torch.tensor([12000, 7000, 3000])
+def test_core_torchscript_export_reproduces_embed_front_end_included(tiny_tera, tmp_path):
+    """``multissl export --format torchscript``: waveforms in, embeddings out (the log-mel front end is tensor ops);
+    the encoder runs its padded path while traced, so other batch sizes and lengths give ``Run.embed``."""
+    example = Speech().example()
+    clips = {"audio": example["audio"], "sample_rate": 16000}
+    run = multissl.pretrain("speech", clips, method="tera", max_epochs=1, batch_size=8, **tiny_tera,
+                            **{"trainer.enable_progress_bar": False})
+    path = export(run, tmp_path / "tera.pt", "torchscript")  # raises unless it reproduces embed on another batch
+    assert json.loads(path.with_suffix(".json").read_text())["inputs"].keys() >= {"waveform", "num_samples"}
+    batch = Speech().collate([{"waveform": torch.from_numpy(a)} for a in clips["audio"][:5]])
+    traced = torch.jit.load(str(path))
     with torch.no_grad():
-        expected = method.embed({"waveform": waveform, "num_samples": num_samples})
-    torch.testing.assert_close(traced(waveform, num_samples), expected, atol=1e-5, rtol=1e-5)
+        exported = traced(batch["waveform"], batch["num_samples"]).numpy()
+    np.testing.assert_allclose(exported,
+                               run.embed({"audio": clips["audio"][:5], "sample_rate": 16000}), atol=1e-5)
