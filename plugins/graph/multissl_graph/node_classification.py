@@ -37,6 +37,11 @@ class NodeClassificationOptions:
 
     test_fraction: float = 0.2
     """Share of the labelled nodes held out for testing when the graph has no ``test_mask`` (seeded, stratified)."""
+    probe_standardize: bool = False
+    """Standardise the frozen embeddings (per dimension, statistics of the training nodes) before the probe."""
+    probe_c: list[float] = dataclasses.field(default_factory=lambda: [1.0])
+    """Inverse L2 strengths ``C`` of the logistic-regression probe; with several, the one whose probe is most accurate
+    on the graph's validation nodes (``val_mask``) is kept, as the field picks its probe on the public split."""
 
 
 class NodeClassification(Evaluator):
@@ -47,11 +52,13 @@ class NodeClassification(Evaluator):
     def check(self, modality: Any) -> None:
         if not 0.0 < self.options.test_fraction < 1.0:
             raise RecipeError(f"evaluate.test_fraction must lie strictly between 0 and 1, got {self.options.test_fraction}.")
+        if not self.options.probe_c or any(not c > 0 for c in self.options.probe_c):
+            raise RecipeError(f"evaluate.probe_c must be a non-empty list of positive numbers, got {self.options.probe_c}.")
 
     def __call__(self, run: Any, source: Any) -> dict[str, Any]:
         raw = run.read(source)
         train_nodes, test_nodes = self.split(raw)
-        accuracy = _accuracy(run, raw, train_nodes, test_nodes)
+        accuracy = _accuracy(run, raw, train_nodes, test_nodes, self.options)
         own = run.recipe.method_options
         selftask_run = isinstance(own, SelfTaskConfig)
         shape = {name: getattr(own, name) for name in SHARED_OPTIONS if selftask_run and hasattr(own, name)}
@@ -103,17 +110,13 @@ class NodeClassification(Evaluator):
         return train_mask, test_mask
 
 
-def _accuracy(run: Any, graph, train_nodes: torch.Tensor, test_nodes: torch.Tensor) -> float:
+def _accuracy(run: Any, graph, train_nodes: torch.Tensor, test_nodes: torch.Tensor, options=None) -> float:
     """Test accuracy of ``run`` (trained on ``graph``): its classifier when it trained one, else a logistic regression
-    on its embeddings fitted on ``train_nodes``."""
+    on its embeddings fitted on ``train_nodes`` (:func:`_probe_accuracy`)."""
     y = graph.y.long()
     method = run.method
     if getattr(method, "classifier", None) is None:
-        from sklearn.linear_model import LogisticRegression
-
-        embeddings = run.embed_loaded(graph)
-        probe = LogisticRegression(max_iter=1000).fit(embeddings[train_nodes.numpy()], y[train_nodes].numpy())
-        return float(probe.score(embeddings[test_nodes.numpy()], y[test_nodes].numpy()))
+        return _probe_accuracy(run.embed_loaded(graph), graph, train_nodes, test_nodes, options or NodeClassificationOptions())
     batch = run.modality.transform(graph)
     seen = batch["train_mask"] & test_nodes
     if seen.any():
@@ -127,3 +130,20 @@ def _accuracy(run: Any, graph, train_nodes: torch.Tensor, test_nodes: torch.Tens
     with torch.inference_mode():
         predicted = method.predict_classes({k: v.to(device) for k, v in batch.items()}).cpu()
     return float((predicted[test_nodes] == y[test_nodes]).float().mean())
+
+
+def _probe_accuracy(embeddings: np.ndarray, graph, train_nodes: torch.Tensor, test_nodes: torch.Tensor, options) -> float:
+    """Test accuracy of a logistic regression on frozen ``embeddings`` fitted on ``train_nodes``: optionally
+    standardised, with the ``C`` of ``options.probe_c`` most accurate on the validation nodes (the first without any)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    y = graph.y.long().numpy()
+    train, test = train_nodes.numpy(), test_nodes.numpy()
+    if options.probe_standardize:
+        embeddings = StandardScaler().fit(embeddings[train]).transform(embeddings)
+    val_mask = getattr(graph, "val_mask", None)
+    val = np.zeros_like(train) if val_mask is None else val_mask.numpy() & (y >= 0) & ~train & ~test
+    probes = [LogisticRegression(max_iter=1000, C=c).fit(embeddings[train], y[train]) for c in options.probe_c]
+    best = max(probes, key=lambda probe: probe.score(embeddings[val], y[val])) if val.any() and len(probes) > 1 else probes[0]
+    return float(best.score(embeddings[test], y[test]))
