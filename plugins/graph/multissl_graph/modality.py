@@ -12,7 +12,9 @@ row-normalised, ``x_i <- x_i / sum_j x_ij`` (all-zero rows stay zero); edges are
 self-loops and duplicates are removed (``coalesce``). Nodes without labels carry ``y = -1``; without
 ``train_mask`` every labelled node is a training node; ``val_mask`` nodes (labelled) are the validation
 set (the same graph, evaluated on those nodes). Batches are one full graph:
-``{"x", "edge_index", "y", "train_mask", "val_mask"}``.
+``{"x", "edge_index", "y", "train_mask", "val_mask"}``. Node ids (``sample_ids``, the index of
+``Run.embed(data, as_frame=True)``): the ``node`` column of an edge-list ``features.csv`` or a ``Data``'s
+``node_ids``, else 0..N-1.
 
 Large graphs (``loader: neighbor``): batches of ``loader.batch_size`` seed nodes with their sampled
 ``num_neighbors`` neighbourhoods (PyG ``NodeLoader``, :mod:`neighbor_sampler`), in the same format plus
