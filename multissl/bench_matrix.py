@@ -200,11 +200,11 @@ class RankMeReading:
     def sentence(self) -> str:
         if math.isnan(self.rho_methods):
             return "too few methods ran to rank"
-        strength = ("agrees" if self.rho_methods >= 0.7 else "agrees weakly" if self.rho_methods >= 0.3
+        strength = ("agrees with" if self.rho_methods >= 0.7 else "agrees weakly with" if self.rho_methods >= 0.3
                     else "does not track" if self.rho_methods > -0.3 else "runs against")
         pick = (f"its pick ({self.picked}) is the best method" if self.picked == self.best else
                 f"its pick {self.picked} scores {self.picked_value:.3f} vs the best, {self.best}, {self.best_value:.3f}")
-        return f"RankMe {strength} with the metric's ranking; {pick}"
+        return f"RankMe {strength} the metric's ranking; {pick}"
 
 
 def rankme_readings(columns: Sequence[Column], cells: Sequence[Cell], metrics: dict[str, str | None]) -> list[RankMeReading]:
