@@ -29,11 +29,17 @@ class TwoViewConfig:
     """Options of the two-view methods (recipe ``method`` block)."""
 
     input: str = "x"
+    """The registered generic-method input that reads the modality's batches (``multissl.methods.generic_input``)."""
     encoder: str = "mlp"
+    """A registered encoder name."""
     encoder_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """Keyword options of the encoder (e.g. ``hidden_dims``, ``output_dim``)."""
     views: list[dict[str, Any]] = dataclasses.field(default_factory=_default_views)
+    """View generators applied in order to make each of the two views (``[{name: ..., option: ...}]``)."""
     projector_dims: list[int] = dataclasses.field(default_factory=lambda: [256, 128])
+    """Widths of the projection MLP after the encoder (``[]``: no projector)."""
     objective_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """Keyword options of the objective (e.g. NT-Xent's ``temperature``)."""
 
 
 class TwoViewMethod(Method):
