@@ -99,3 +99,9 @@ def test_a_failing_evaluation_leaves_the_trained_run_saved(tmp_path, monkeypatch
         )
     run = multissl.load(tmp_path / "run")
     assert run.metrics["train"]["epochs"] == 1 and torch.isfinite(torch.tensor(run.embed(frame))).all()
+
+
+def test_the_last_checkpoint_is_written_when_validation_runs_only_every_few_epochs(tmp_path):
+    run = multissl.pretrain("vectors", tiny.data(), method="simclr", max_epochs=2, batch_size=16, output_dir=str(tmp_path / "run"),
+                            **{"loader.val_fraction": 0.25, "trainer.check_val_every_n_epoch": 5}, **tiny.OVERRIDES)
+    assert run.metrics["train"]["epochs"] == 2 and (tmp_path / "run" / "checkpoints" / "last.ckpt").is_file()

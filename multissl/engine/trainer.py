@@ -80,7 +80,9 @@ def build_trainer(
         enable_version_counter=False,
     )
     # A separate callback: Lightning's save_last refreshes last.ckpt only when a new best is saved.
-    last = ModelCheckpoint(dirpath=work_dir / "checkpoints", filename="last", every_n_epochs=1, enable_version_counter=False)
+    # saved as each training epoch ends, also when validation runs only every few epochs (check_val_every_n_epoch > 1)
+    last = ModelCheckpoint(dirpath=work_dir / "checkpoints", filename="last", every_n_epochs=1, enable_version_counter=False,
+                           save_on_train_epoch_end=True)
     engine_callbacks = [best, last, *mid_epoch_checkpoints(options, work_dir), RandomStateCallback(), ApplyLoaderState()]
     # a bar redraws in place: on a file or pipe it is unreadable (Lightning's rich bar prints nothing there)
     on_terminal = sys.stdout.isatty()
