@@ -17,20 +17,15 @@ import torch
 from multissl.methods.base import Method
 from multissl.methods.components import build_encoder, build_input, build_views, projection_mlp
 from multissl.methods.generic_input import apply_views
-from multissl.methods.two_view import _default_views
+from multissl.methods.two_view import ViewPairConfig
 from multissl.objectives.byol import BYOLLoss
 from multissl.targets.ema_teacher import EMATeacher
 
 
 @dataclasses.dataclass
-class BYOLConfig:
+class BYOLConfig(ViewPairConfig):
     """Options of ``byol`` (recipe ``method`` block)."""
 
-    input: str = "x"
-    encoder: str = "mlp"
-    encoder_options: dict[str, Any] = dataclasses.field(default_factory=dict)
-    views: list[dict[str, Any]] = dataclasses.field(default_factory=_default_views)
-    projector_dims: list[int] = dataclasses.field(default_factory=lambda: [256, 128])
     predictor_dims: list[int] = dataclasses.field(default_factory=lambda: [256])
     """Hidden widths of the predictor MLP; its output has the projection's width."""
     momentum_start: float = 0.996

@@ -25,8 +25,9 @@ def _default_views() -> list[dict[str, Any]]:
 
 
 @dataclasses.dataclass
-class TwoViewConfig:
-    """Options of the two-view methods (recipe ``method`` block)."""
+class ViewPairConfig:
+    """Options every method comparing two views of a sample shares: how batches are read, the encoder, the views,
+    the projector (SimCLR, VICReg, Barlow Twins, BYOL)."""
 
     input: str = "x"
     """The registered generic-method input that reads the modality's batches (``multissl.methods.generic_input``)."""
@@ -38,6 +39,12 @@ class TwoViewConfig:
     """View generators applied in order to make each of the two views (``[{name: ..., option: ...}]``)."""
     projector_dims: list[int] = dataclasses.field(default_factory=lambda: [256, 128])
     """Widths of the projection MLP after the encoder (``[]``: no projector)."""
+
+
+@dataclasses.dataclass
+class TwoViewConfig(ViewPairConfig):
+    """Options of the two-view methods (recipe ``method`` block)."""
+
     objective_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     """Keyword options of the objective (e.g. NT-Xent's ``temperature``)."""
 
