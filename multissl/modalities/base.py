@@ -99,6 +99,12 @@ class Modality(abc.ABC):
         and the fitted state is written beside it as JSON)."""
         return None
 
+    def finetune_samples(self, raw: Any, what: str | None = None) -> Any:
+        """The samples fine-tuning labels in ``raw`` when they are not one per :meth:`dataset` item: a
+        :class:`~multissl.finetuning.samples.Samples` (a full-batch graph's nodes; ``what`` names another table of
+        samples, e.g. an interaction log's ``items``), or ``None`` (the default): each dataset item is one sample."""
+        return None
+
     def baseline_features(self, raw: Any) -> np.ndarray | None:
         """A fixed (N, F) representation to compare embeddings against (e.g. the raw features)."""
         return None
