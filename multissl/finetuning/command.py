@@ -15,6 +15,7 @@ def add_parser(sub) -> None:
     p.add_argument("--data", help="labelled data: a path or a dataset name (default: the run's training data)")
     p.add_argument("--labels", help="label column name, or a .npy/.csv file with one label per sample (default: the data's own)")
     p.add_argument("--task", choices=["classification", "regression"], default="classification")
+    p.add_argument("--what", help="the table of samples to label where the modality has several (interactions: items or users)")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--epochs", type=int, default=50, help="at most this many epochs; early stopping on the validation loss")
     p.add_argument("--batch-size", type=int, default=64)
@@ -42,7 +43,7 @@ def run_command(args) -> int:
 
     run = api.load(args.run)
     tuned = finetune(
-        run, args.data, read_labels(args.labels), task=args.task, lr=args.lr, epochs=args.epochs, batch_size=args.batch_size,
+        run, args.data, read_labels(args.labels), task=args.task, what=args.what, lr=args.lr, epochs=args.epochs, batch_size=args.batch_size,
         freeze=args.freeze, from_scratch=args.from_scratch, val_fraction=args.val_fraction, patience=args.patience,
         seed=args.seed, output_dir=args.output,
     )

@@ -1,74 +1,14 @@
-"""Labelled batches for fine-tuning: each item of the modality's dataset paired with its target.
-
-The target travels inside the batch (under :data:`~multissl.finetuning.task_model.TARGET_KEY`), so modalities that
-reorder or group samples (batches by duration) keep every label with its sample.
-"""
+"""Fine-tuning labels: checked (one finite label per sample), aligned with the samples, and encoded as targets."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
-from torch.utils.data import Dataset
 
 from multissl.errors import InvalidDataError
-from multissl.finetuning.task_model import TARGET_KEY
-
-
-class LabelledDataset(Dataset):
-    """``(item, target)`` pairs; other attributes (e.g. a speech dataset's ``durations``) come from ``dataset``."""
-
-    def __init__(self, dataset: Dataset, targets: torch.Tensor) -> None:
-        self.dataset = dataset
-        self.targets = targets
-
-    def __len__(self) -> int:
-        return len(self.targets)
-
-    def __getitem__(self, index: int) -> tuple[Any, torch.Tensor]:
-        return self.dataset[index], self.targets[index]
-
-    def __getattr__(self, name: str) -> Any:
-        if name in ("dataset", "targets"):
-            raise AttributeError(name)
-        return getattr(self.dataset, name)
-
-
-def labelled_modality(modality):
-    """A shallow copy of ``modality`` whose ``collate`` batches ``(item, target)`` pairs: the modality's batch
-    plus the targets. Its ``dataloader`` (the modality's own batching) then yields labelled batches."""
-    labelled = copy.copy(modality)
-    collate = modality.collate
-
-    def collate_labelled(items: list[tuple[Any, torch.Tensor]], **options: Any) -> dict[str, Any]:
-        batch = collate([item for item, _ in items], **options)
-        return {**batch, TARGET_KEY: torch.stack([target for _, target in items])}
-
-    labelled.collate = collate_labelled
-    return labelled
-
-
-def check_one_sample_per_item(run, modality, raw, dataset: Dataset, n_labels: int) -> None:
-    """Fine-tuning pairs each dataset item with one label. A label count that differs from the number of samples
-    is the user's error; a modality that batches otherwise (a whole graph as one item) is refused with the reason."""
-    try:
-        n_items = len(dataset)
-    except TypeError:
-        n_items = None
-    if n_items == n_labels:
-        return
-    n_samples = len(run.embed_loaded(raw, modality=modality))  # only on this error path: how many samples are there?
-    if n_samples != n_labels:
-        raise InvalidDataError(f"Got {n_labels} labels for {n_samples} samples; pass one label per sample, in data order.")
-    held = "streamed data of unknown length" if n_items is None else f"{n_items} dataset item(s)"
-    raise InvalidDataError(
-        f"Fine-tuning pairs every sample the {modality.name!r} modality batches with one label, but this data gives "
-        f"{held} for {n_labels} labelled samples. Modalities whose batches are not one sample per label (a full-batch "
-        "graph, interaction logs, streamed tables) cannot be fine-tuned here: evaluate them with their own evaluators "
-        "(multissl evaluate), or load the data in memory."
-    )
 
 
 def encode_targets(labels: np.ndarray, task: str) -> tuple[torch.Tensor, dict[str, Any]]:
@@ -100,3 +40,22 @@ def check_labels(labels: Any, n_samples: int, task: str) -> np.ndarray:
             raise InvalidDataError("Regression targets hold NaN or infinite values; drop those samples or fix their targets.")
     check_not_constant(values, task, "Fine-tuning labels")
     return values
+
+
+def aligned_labels(labels: Any, ids: Any, n_samples: int) -> Any:
+    """``labels`` as one per sample: a pandas Series indexed by sample id is reordered to the samples' ``ids``
+    (ids it lacks get no label: NaN); anything else is taken in data order as given."""
+    if not isinstance(labels, pd.Series) or ids is None or (isinstance(labels.index, pd.RangeIndex) and len(labels) == n_samples):
+        return labels
+    ids = pd.Index(ids)
+    index = labels.index.astype(str) if ids.dtype == object and labels.index.dtype != object else labels.index
+    if not index.is_unique:
+        raise InvalidDataError("The labels' index repeats ids; give one label per sample id.")
+    found = index.get_indexer(ids.astype(str) if index.dtype == object else ids)
+    if (found < 0).all():
+        raise InvalidDataError(
+            f"None of the labels' ids matches a sample id (labels: {list(labels.index[:3])}..., samples: {list(ids[:3])}...); "
+            "index the labels by the ids the data uses."
+        )
+    values = labels.to_numpy()[np.where(found < 0, 0, found)]
+    return pd.Series(values).where(found >= 0).to_numpy()

@@ -16,11 +16,10 @@ import lightning as L
 import numpy as np
 import torch
 from lightning.pytorch.callbacks import EarlyStopping
-from torch.utils.data import Dataset, Subset
 
 from multissl.engine.trainer import build_trainer
 from multissl.errors import InvalidDataError, RecipeError
-from multissl.finetuning.labelled_data import LabelledDataset, labelled_modality
+from multissl.finetuning.samples import Samples
 from multissl.finetuning.task_model import TaskModel
 
 
@@ -72,10 +71,10 @@ def split_train_validation(targets: torch.Tensor, indices: np.ndarray, settings:
     return np.sort(train), np.sort(val)
 
 
-def train_task_model(run, modality, dataset: Dataset, targets: torch.Tensor, train_idx: np.ndarray, val_idx: np.ndarray,
+def train_task_model(run, samples: Samples, targets: torch.Tensor, train_idx: np.ndarray, val_idx: np.ndarray,
                      n_outputs: int, settings: FinetuneSettings, work_dir: Path | None = None) -> tuple[TaskModel, dict[str, Any]]:
     """Train the run's encoder (re-initialised when ``from_scratch``; frozen when ``freeze``) and a linear head on
-    ``dataset[train_idx]``, stopping early on the loss of ``dataset[val_idx]``; the best epoch is restored."""
+    the samples ``train_idx``, stopping early on the loss of the samples ``val_idx``; the best epoch is restored."""
     from multissl.plugins import registry
 
     L.seed_everything(settings.seed, workers=True, verbose=False)
@@ -83,15 +82,10 @@ def train_task_model(run, modality, dataset: Dataset, targets: torch.Tensor, tra
     encoder = registry().get("method", recipe.method)(recipe.method_options, run.method.input_spec, recipe.optimizer, settings.seed)
     if not settings.from_scratch:
         encoder.load_state_dict(run.method.state_dict())
-    labelled = labelled_modality(modality)
-    pairs = LabelledDataset(dataset, targets)
-    batch_size = min(settings.batch_size, len(train_idx))
-    train_loader = labelled.dataloader(Subset(pairs, train_idx.tolist()), batch_size=batch_size, shuffle=True,
-                                       drop_last=len(train_idx) % batch_size == 1, num_workers=0, seed=settings.seed)
-    val_loader = labelled.dataloader(Subset(pairs, val_idx.tolist()), batch_size=min(settings.batch_size, len(val_idx)),
-                                     shuffle=False, drop_last=False, num_workers=0, seed=settings.seed)
-    model = TaskModel(encoder, _embedding_dim(encoder, val_loader), n_outputs, settings.task, lr=settings.lr,
-                      weight_decay=recipe.optimizer.weight_decay, freeze=settings.freeze)
+    train_loader = samples.loader(train_idx, targets, batch_size=settings.batch_size, shuffle=True, seed=settings.seed)
+    val_loader = samples.loader(val_idx, targets, batch_size=settings.batch_size, shuffle=False, seed=settings.seed)
+    model = TaskModel(encoder, _embedding_dim(encoder, samples, val_loader), n_outputs, settings.task, lr=settings.lr,
+                      weight_decay=recipe.optimizer.weight_decay, freeze=settings.freeze, embed_rows=samples.embed)
     trainer_options = dataclasses.replace(
         recipe.trainer, max_epochs=settings.epochs, max_steps=-1, max_time=None, limit_train_batches=1.0,
         check_val_every_n_epoch=1, enable_progress_bar=settings.progress_bar, loggers=["csv"],
@@ -118,22 +112,23 @@ def train_task_model(run, modality, dataset: Dataset, targets: torch.Tensor, tra
     return model.cpu().eval(), metrics
 
 
-def _embedding_dim(encoder, loader) -> int:
+def _embedding_dim(encoder, samples: Samples, loader) -> int:
     batch = next(iter(loader))
     was_training = encoder.training
     encoder.eval()
     with torch.no_grad():
-        dim = int(encoder.embed(batch).shape[-1])
+        dim = int(samples.embed(encoder, batch).shape[-1])
     encoder.train(was_training)
     return dim
 
 
-def predict_outputs(model: TaskModel, modality, dataset: Dataset, batch_size: int = 1024) -> np.ndarray:
-    """The head's raw outputs for every item of ``dataset``, in order: (N, classes) logits or (N,) values."""
-    loader = modality.dataloader(dataset, batch_size=batch_size, shuffle=False, drop_last=False, num_workers=0, seed=0)
+def predict_outputs(model: TaskModel, samples: Samples, indices: np.ndarray | None = None, batch_size: int = 1024) -> np.ndarray:
+    """The head's raw outputs for the samples ``indices`` (sorted; default: all), in order: (N, classes) logits or
+    (N,) values."""
     model.eval()
     with torch.inference_mode():
-        return torch.cat([model(batch).float() for batch in loader]).numpy()
+        loader = samples.loader(indices, None, batch_size=batch_size, shuffle=False, seed=0)
+        return torch.cat([model.outputs(samples.embed(model.encoder, batch)) for batch in loader]).numpy()
 
 
 def decode(outputs: np.ndarray, task: str, decoding: dict[str, Any]) -> np.ndarray:
