@@ -1,8 +1,11 @@
 """The normalised user-item graph of LightGCN, and its edge- and node-dropped versions (SGL).
 
 ``Â = D^{-1/2} A D^{-1/2}`` over the bipartite graph with users ``0..U-1`` and items ``U..U+I-1``
-(He et al. 2020, LightGCN, eq. 7), normalised by torch_geometric's ``gcn_norm`` without self-loops and
-stored as a torch CSR matrix, so that ``LGConv`` propagates with one sparse-dense product per layer.
+(He et al. 2020, LightGCN, eq. 7), stored as a torch CSR matrix, so that ``LGConv`` propagates with one
+sparse-dense product per layer. It is assembled directly in CSR order from the sorted interaction keys
+(``Â = [[0, R̃], [R̃ᵀ, 0]]``, ``R̃ = D_U^{-1/2} R D_I^{-1/2}``: the rows of ``R``, then those of ``Rᵀ``), on the
+interactions' device, in a few arrays of E or 2E entries; PyG's ``gcn_norm`` gives the same values but builds,
+sorts and coalesces a 2 × 2E COO edge index first. Repeated interactions count once.
 
 :class:`SymmetricLGConv` is PyG's ``LGConv`` with its sparse product replaced by
 :class:`SymmetricSparseProduct`, written here because ``Â`` is symmetric, so the backward pass
@@ -14,18 +17,36 @@ from __future__ import annotations
 
 import torch
 from torch_geometric.nn import LGConv
-from torch_geometric.nn.conv.gcn_conv import gcn_norm
-
-from multissl_recsys.negatives import interaction_keys
 
 
 def normalized_adjacency(users: torch.Tensor, items: torch.Tensor, n_users: int, n_items: int) -> torch.Tensor:
-    """The (U+I, U+I) CSR matrix ``Â`` of the interactions ``(users[k], items[k])`` (each one an undirected edge)."""
-    n = n_users + n_items
-    shifted = items + n_users
-    edge_index = torch.stack([torch.cat([users, shifted]), torch.cat([shifted, users])])
-    edge_index, weight = gcn_norm(edge_index, None, n, add_self_loops=False)
-    return torch.sparse_coo_tensor(edge_index, weight, (n, n)).coalesce().to_sparse_csr()
+    """The (U+I, U+I) CSR matrix ``Â`` of the interactions ``(users[k], items[k])`` (each one an undirected edge),
+    on their device; nodes without an interaction have an empty row."""
+    return _csr(_normalized_parts(users, items, n_users, n_items)[:3])
+
+
+def _normalized_parts(
+    users: torch.Tensor, items: torch.Tensor, n_users: int, n_items: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """CSR ``(crow, col, value)`` of ``Â`` (the rows of ``R``, then those of ``Rᵀ``) and the sorted distinct keys
+    ``u * I + i`` of the interactions."""
+    keys = torch.unique(users * n_items + items)  # sorted, each interaction once: the rows of R in CSR order
+    user, item = keys // n_items, keys % n_items
+    transposed = torch.sort(item * n_users + user).values  # the rows of Rᵀ in CSR order
+    t_item, t_user = transposed // n_users, transposed % n_users
+    degree = torch.cat([torch.bincount(user, minlength=n_users), torch.bincount(item, minlength=n_items)])
+    scale = degree.to(torch.float32).pow(-0.5).masked_fill(degree == 0, 0.0)
+    user_scale, item_scale = scale[:n_users], scale[n_users:]
+    crow = torch.cat([degree.new_zeros(1), degree.cumsum(0)])
+    col = torch.cat([item + n_users, t_user])
+    value = torch.cat([user_scale[user] * item_scale[item], item_scale[t_item] * user_scale[t_user]])
+    return crow, col, value, keys
+
+
+def _csr(parts: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    crow, col, value = parts
+    n = crow.numel() - 1
+    return torch.sparse_csr_tensor(crow, col, value, (n, n))
 
 
 def graph_context(users: torch.Tensor, items: torch.Tensor, n_users: int, n_items: int) -> dict[str, torch.Tensor]:
@@ -33,14 +54,14 @@ def graph_context(users: torch.Tensor, items: torch.Tensor, n_users: int, n_item
     ``graph_user``/``graph_item`` (E,), ``Â`` as its CSR parts ``graph_adjacency/crow``, ``/col``, ``/value`` (plain
     tensors, which move, pickle and trace like any batch entry; :func:`batch_adjacency` reassembles them) and
     ``graph_keys`` (sorted ``u * I + i``)."""
-    adjacency = normalized_adjacency(users, items, n_users, n_items)
+    crow, col, value, keys = _normalized_parts(users, items, n_users, n_items)
     return {
         "graph_user": users,
         "graph_item": items,
-        "graph_adjacency/crow": adjacency.crow_indices(),
-        "graph_adjacency/col": adjacency.col_indices(),
-        "graph_adjacency/value": adjacency.values(),
-        "graph_keys": interaction_keys(users, items, n_items),
+        "graph_adjacency/crow": crow,
+        "graph_adjacency/col": col,
+        "graph_adjacency/value": value,
+        "graph_keys": keys,
     }
 
 

@@ -1,8 +1,8 @@
 """Full-ranking evaluation of a trained recommender, overall and on the long-tail items; the most-popular ranking.
 
-Metrics come from the core's :func:`multissl.eval.ranking.full_ranking_metrics`: every item is ranked
-for every test user, the user's training items are excluded, users are scored in chunks (memory
-``chunk_size × I``). The long tail is every item outside the ``head_fraction`` most popular items by
+Metrics come from :func:`multissl_recsys.user_batched_ranking.batched_full_ranking` (the core's
+:func:`multissl.eval.ranking.full_ranking_metrics` on blocks of users, with a progress bar): every item is
+ranked for every test user, the user's training items are excluded, memory is ``batch_users × I``. The long tail is every item outside the ``head_fraction`` most popular items by
 training interactions (Yao et al. 2021 report the same split of the catalogue); the ranking stays over
 all items and only the relevant test items are restricted to the tail.
 """
@@ -16,8 +16,8 @@ import scipy.sparse as sp
 import torch
 
 from multissl.errors import InvalidDataError, RecipeError
-from multissl.eval.ranking import full_ranking_metrics
 from multissl_recsys.tables import InteractionTables
+from multissl_recsys.user_batched_ranking import batched_full_ranking
 
 
 def long_tail_mask(popularity: np.ndarray, head_fraction: float = 0.2) -> np.ndarray:
@@ -60,13 +60,14 @@ def most_popular_embeddings(modality) -> tuple[torch.Tensor, torch.Tensor]:
 
 def ranking_metrics(
     modality, users: torch.Tensor, items: torch.Tensor, held_out: sp.csr_array, *, ks: Sequence[int] = (10, 20),
-    long_tail: bool = True, head_fraction: float = 0.2, chunk_size: int = 2048, max_users: int | None = None, seed: int = 0,
+    long_tail: bool = True, head_fraction: float = 0.2, batch_users: int = 2048, max_users: int | None = None, seed: int = 0,
 ) -> dict[str, float]:
     """Recall@K and NDCG@K of (U, D) ``users`` and (I, D) ``items`` on the (U, I) ``held_out`` matrix over all items,
     the run's training items excluded; with ``long_tail`` the same as ``tail/...`` on the long-tail items (evaluated
     users: ``n_users``, ``n_tail_users``).
 
-    ``max_users`` evaluates a seeded uniform sample of that many held-out users (every item is still ranked).
+    ``max_users`` evaluates a seeded uniform sample of that many held-out users (every item is still ranked);
+    ``batch_users`` users are scored at a time (memory ``batch_users × I``).
     """
     if max_users is not None:
         tested = np.flatnonzero(np.diff(held_out.indptr) > 0)
@@ -76,23 +77,23 @@ def ranking_metrics(
             held_out = (sp.diags_array(keep) @ held_out).tocsr()
             held_out.eliminate_zeros()
     train = modality.matrix()
-    metrics = full_ranking_metrics(users, items, train, held_out, ks=ks, chunk_size=chunk_size)
+    metrics = batched_full_ranking(users, items, train, held_out, ks=ks, batch_users=batch_users)
     if long_tail:
         tail = long_tail_mask(modality.item_popularity(), head_fraction)
-        tail_metrics = full_ranking_metrics(users, items, train, held_out, ks=ks, chunk_size=chunk_size, item_mask=tail)
+        tail_metrics = batched_full_ranking(users, items, train, held_out, ks=ks, batch_users=batch_users, item_mask=tail)
         metrics |= {("n_tail_users" if k == "n_users" else f"tail/{k}"): v for k, v in tail_metrics.items()}
     return metrics
 
 
 def ranking_report(
     modality, method, tables: InteractionTables, *, ks: Sequence[int] = (10, 20), head_fraction: float = 0.2,
-    chunk_size: int = 2048, max_users: int | None = None, seed: int = 0,
+    batch_users: int = 2048, max_users: int | None = None, seed: int = 0,
 ) -> dict[str, float]:
     """:func:`ranking_metrics` of a trained method on ``tables.test``, overall and on the long tail."""
     if tables.test is None:
         raise InvalidDataError("The interactions have no test split: load them with data.split=random or leave_last_out, or pass train and test.")
     users, items = embeddings_of(modality, method)
     return ranking_metrics(
-        modality, users, items, modality.matrix(tables.test), ks=ks, head_fraction=head_fraction, chunk_size=chunk_size,
+        modality, users, items, modality.matrix(tables.test), ks=ks, head_fraction=head_fraction, batch_users=batch_users,
         max_users=max_users, seed=seed,
     )

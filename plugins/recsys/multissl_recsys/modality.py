@@ -1,8 +1,9 @@
 """The ``interactions`` modality: user-item interactions with optional item and user feature tables.
 
-Sources ``load`` accepts: an interactions DataFrame or CSV/TSV/Parquet path; a dict with
-``interactions`` (split by ``data.split``) or ``train`` and ``test`` (a given split), and optionally
-``item_features`` / ``user_features``; or an :class:`~multissl_recsys.tables.InteractionTables`.
+Sources ``load`` accepts: an interactions DataFrame, CSV/TSV/Parquet path or ``scipy.sparse`` (users × items)
+matrix; a dict with ``interactions`` (split by ``data.split``) or ``train`` and ``test`` (a given split), optionally
+``user_ids`` / ``item_ids`` (a sparse matrix's row and column ids, :func:`~multissl_recsys.tables.sparse_interactions`)
+and ``item_features`` / ``user_features``; or an :class:`~multissl_recsys.tables.InteractionTables`.
 
 Fitting maps user and item ids (as strings) to indices over the train and test rows, encodes the
 feature tables (:mod:`multissl_recsys.features`) and keeps the training interactions, which are the
@@ -48,6 +49,7 @@ from multissl_recsys.tables import (
     normalise_features,
     normalise_interactions,
     read_table,
+    sparse_interactions,
 )
 
 log = logging.getLogger(__name__)
@@ -102,6 +104,13 @@ class InteractionDataset(Dataset):
         return {**batch, "known": self.known[index]} if self.marks_unknown else batch
 
 
+def _catalogue(given: list[str] | None, columns: list[pd.Series]) -> list[str]:
+    """The ``given`` ids (a sparse matrix's rows or columns), then the other ids of ``columns`` by first appearance."""
+    distinct = [np.asarray(given if given is not None else [], dtype=object)]
+    distinct += [np.asarray(pd.unique(column), dtype=object) for column in columns]
+    return pd.unique(np.concatenate(distinct)).tolist()
+
+
 def mark_unknown(batch: dict[str, torch.Tensor], embeddings: torch.Tensor) -> torch.Tensor:
     """``embeddings`` (B, D) with NaN in the rows whose user or item the run does not know (``batch["known"]``)."""
     if "known" not in batch:
@@ -152,7 +161,7 @@ class Interactions(Modality):
             tables.train = self._clean(tables.train, "train interactions")
             tables.test = self._clean(tables.test, "test interactions") if tables.test is not None else None
         else:
-            tables = self._read(source if isinstance(source, dict) else {"interactions": source})
+            tables = self._read(source if isinstance(source, dict) else {"interactions": source})  # a table, path or sparse matrix
         if self.fitted:
             tables.train = self._known(tables.train, "interactions")
             if tables.test is not None:
@@ -165,7 +174,17 @@ class Interactions(Modality):
             raise InvalidDataError(f"Unknown keys {unknown} in the interactions source; allowed: {list(SOURCE_KEYS)}.")
         o = self.options
         columns = {"user_column": o.user_column, "item_column": o.item_column, "rating_column": o.rating_column, "timestamp_column": o.timestamp_column}
-        read = lambda key: self._clean(normalise_interactions(read_table(source[key], key), key, **columns), key)
+        catalogues: dict[str, list[str]] = {}
+        if (source.get("user_ids") is not None or source.get("item_ids") is not None) and not any(sp.issparse(v) for v in source.values()):
+            raise InvalidDataError("user_ids and item_ids name the rows and columns of a sparse interactions matrix; pass one, or leave them out.")
+
+        def read(key: str) -> pd.DataFrame:
+            if sp.issparse(source[key]):
+                frame, users, items = sparse_interactions(source[key], key, source.get("user_ids"), source.get("item_ids"))
+                catalogues.update(user_catalogue=users, item_catalogue=items)
+                return self._clean(frame, key)
+            return self._clean(normalise_interactions(read_table(source[key], key), key, **columns), key)
+
         features = {
             key: normalise_features(read_table(source[key], key), key, o.item_column if key == "item_features" else o.user_column)
             for key in ("item_features", "user_features") if source.get(key) is not None
@@ -173,19 +192,19 @@ class Interactions(Modality):
         if "train" in source or "test" in source:
             if "interactions" in source or not ("train" in source and "test" in source):
                 raise InvalidDataError("Pass either 'interactions' (split by data.split) or both 'train' and 'test' (a given split).")
-            return InteractionTables(read("train"), read("test"), **features)
+            return InteractionTables(read("train"), read("test"), **features, **catalogues)
         if "interactions" not in source:
             raise InvalidDataError(f"The interactions source needs an 'interactions' table (or 'train' and 'test'); got keys {sorted(source)}.")
         frame = read("interactions")
         if self.fitted or o.split == "none":
-            return InteractionTables(frame, None, **features)
+            return InteractionTables(frame, None, **features, **catalogues)
         if o.split == "random":
             train, test, single = splits.random_per_user(frame, o.test_fraction, o.split_seed)
         else:
             train, test, single = splits.leave_last_out(frame)
         if single:
             log.warning("%d users have a single interaction: it stays in training and they are not evaluated.", single)
-        return InteractionTables(train, test, **features)
+        return InteractionTables(train, test, **features, **catalogues)
 
     def _clean(self, frame: pd.DataFrame, what: str) -> pd.DataFrame:
         """Apply ``min_rating`` and merge repeated (user, item) pairs into the latest one."""
@@ -238,9 +257,9 @@ class Interactions(Modality):
 
     # -- fit and state ---------------------------------------------------------------------------
     def fit(self, raw: InteractionTables) -> None:
-        everything = raw.all_interactions()
-        self.user_ids = pd.unique(everything[USER]).tolist()
-        self.item_ids = pd.unique(everything[ITEM]).tolist()
+        frames = [raw.train] if raw.test is None else [raw.train, raw.test]
+        self.user_ids = _catalogue(raw.user_catalogue, [f[USER] for f in frames])
+        self.item_ids = _catalogue(raw.item_catalogue, [f[ITEM] for f in frames])
         for table, ids, what in ((raw.item_features, self.item_ids, "item_features"), (raw.user_features, self.user_ids, "user_features")):
             if table is not None:
                 without = int((~table.index.isin(ids)).sum())

@@ -40,6 +40,8 @@ class RankingOptions:
     head_fraction: float = 0.2
     max_users: int | None = None
     """Evaluate a seeded sample of this many held-out users (every item is still ranked); default: all."""
+    batch_users: int = 2048
+    """Users scored at a time: memory ``batch_users × items`` (a progress bar counts the users on long evaluations)."""
     baseline: Literal["auto", "most_popular"] = "auto"
     """``auto``: the method retrained without its SSL term where it has one, else the most-popular ranking."""
 
@@ -61,6 +63,8 @@ class Ranking(Evaluator):
             raise RecipeError(f"evaluate.head_fraction (the popular items left out of tail/) must be in (0, 1), got {self.options.head_fraction}.")
         if self.options.max_users is not None and self.options.max_users < 1:
             raise RecipeError(f"evaluate.max_users must be at least 1 (or left out for every user), got {self.options.max_users}.")
+        if isinstance(self.options.batch_users, bool) or not isinstance(self.options.batch_users, int) or self.options.batch_users < 1:
+            raise RecipeError(f"evaluate.batch_users (users scored at a time) must be a positive integer, got {self.options.batch_users!r}.")
 
     def __call__(self, run: Any, source: Any) -> dict[str, Any]:
         self.check(run.modality)
@@ -73,7 +77,7 @@ class Ranking(Evaluator):
         options = self.options
         score = lambda users, items: ranking_metrics(
             run.modality, users, items, held_out, ks=self.cutoffs(), long_tail=options.long_tail,
-            head_fraction=options.head_fraction, max_users=options.max_users, seed=self.seed,
+            head_fraction=options.head_fraction, batch_users=options.batch_users, max_users=options.max_users, seed=self.seed,
         )
         metrics = score(*embeddings_of(run.modality, run.method))
         name, baseline = self.baseline(run)

@@ -22,8 +22,8 @@ def random_per_user(frame: pd.DataFrame, test_fraction: float, seed: int) -> tup
     if not 0.0 < test_fraction < 1.0:
         raise RecipeError(f"data.test_fraction must be in (0, 1), got {test_fraction}.")
     rng = np.random.default_rng(seed)
-    order = frame.assign(_key=rng.random(len(frame))).groupby(USER, sort=False)["_key"].rank(method="first").to_numpy()
-    counts = frame.groupby(USER, sort=False)[USER].transform("size").to_numpy()
+    order = frame.assign(_key=rng.random(len(frame))).groupby(USER, sort=False, observed=True)["_key"].rank(method="first").to_numpy()
+    counts = frame.groupby(USER, sort=False, observed=True)[USER].transform("size").to_numpy()
     n_test = np.clip(np.rint(counts * test_fraction), 1, counts - 1)
     is_test = (counts >= 2) & (order <= n_test)
     return _split(frame, is_test, counts)
@@ -34,8 +34,8 @@ def leave_last_out(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int
     if TIMESTAMP not in frame:
         raise RecipeError("data.split=leave_last_out needs timestamps: set data.timestamp_column to the time column.")
     order = frame.assign(_row=np.arange(len(frame))).sort_values([TIMESTAMP, "_row"], kind="stable")
-    rank_from_end = order.groupby(USER, sort=False).cumcount(ascending=False).reindex(frame.index).to_numpy()
-    counts = frame.groupby(USER, sort=False)[USER].transform("size").to_numpy()
+    rank_from_end = order.groupby(USER, sort=False, observed=True).cumcount(ascending=False).reindex(frame.index).to_numpy()
+    counts = frame.groupby(USER, sort=False, observed=True)[USER].transform("size").to_numpy()
     return _split(frame, (counts >= 2) & (rank_from_end == 0), counts)
 
 

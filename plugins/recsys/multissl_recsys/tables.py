@@ -4,7 +4,13 @@ An interactions table has one row per (user, item) event, with optional ``rating
 ``timestamp`` columns; item and user feature tables have one row per item (user) and one column
 per feature. Ids are compared as strings, so ``1`` and ``"1"`` are the same user; integer ids that
 arrive as floats (a column pandas widened to float) are read as integers, so ``1.0`` is user ``"1"``
-too, and a fractional id is an error.
+too, and a fractional id is an error. Interaction ids are held as categoricals (one string per distinct id, an
+integer code per row), so a log of tens of millions of rows holds no string per row.
+
+A ``scipy.sparse`` (users × items) matrix is a source too (:func:`sparse_interactions`): every stored non-zero
+entry is an interaction (its value the ``rating``), row ``r`` is user ``user_ids[r]`` and column ``c`` item
+``item_ids[c]`` (``"r"`` and ``"c"`` without ids), and every row and column is in the catalogue, interactions
+or not, so the modality's user (item) index ``r`` is the matrix's row (column) ``r``.
 """
 
 from __future__ import annotations
@@ -13,14 +19,16 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from multissl.errors import EmptyDataError, InvalidDataError
 
 USER, ITEM, RATING, TIMESTAMP = "user", "item", "rating", "timestamp"
 """Column names of the normalised interactions tables."""
 
-SOURCE_KEYS = ("interactions", "train", "test", "item_features", "user_features")
+SOURCE_KEYS = ("interactions", "train", "test", "item_features", "user_features", "user_ids", "item_ids")
 
 
 @dataclasses.dataclass
@@ -35,6 +43,9 @@ class InteractionTables:
     test: pd.DataFrame | None = None
     item_features: pd.DataFrame | None = None
     user_features: pd.DataFrame | None = None
+    user_catalogue: list[str] | None = None
+    """Every user id in the order of its index (a sparse matrix's rows); ``None``: the ids of the interactions."""
+    item_catalogue: list[str] | None = None
 
     def all_interactions(self) -> pd.DataFrame:
         """Train and test rows together (the rows whose ids the modality maps)."""
@@ -77,7 +88,7 @@ def normalise_interactions(
     if null_ids.any():
         raise InvalidDataError(f"{what} has {int(null_ids.sum())} rows with a missing user or item id; drop or fill them first.")
     for column in (USER, ITEM):
-        out[column] = id_strings(out[column], f"{what} column {column!r}")
+        out[column] = id_categories(out[column], f"{what} column {column!r}")
     for column in (RATING, TIMESTAMP):
         if column in out and not pd.api.types.is_numeric_dtype(out[column]):
             if column == TIMESTAMP:
@@ -109,6 +120,39 @@ def normalise_features(frame: pd.DataFrame, what: str, id_column: str) -> pd.Dat
             "give one row per id, with multi-valued features joined by the separator (e.g. 'Action|Comedy')."
         )
     return out.set_index(id_column)
+
+
+def sparse_interactions(matrix: Any, what: str, user_ids: Any = None, item_ids: Any = None) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The interactions of a (users × items) ``scipy.sparse`` matrix (its stored non-zero entries, the value as
+    ``rating``) with categorical ids, and the user and item catalogues (``user_ids`` / ``item_ids``, or the row and
+    column numbers as strings)."""
+    coo = sp.coo_array(matrix)
+    catalogues = []
+    for ids, size, key, unit in ((user_ids, coo.shape[0], "user_ids", "row"), (item_ids, coo.shape[1], "item_ids", "column")):
+        names = pd.Series(np.arange(size) if ids is None else list(ids))
+        if len(names) != size:
+            raise InvalidDataError(f"{what}: the matrix has shape {coo.shape} but {key} has {len(names)} ids; pass one per {unit}.")
+        names = id_strings(names, f"{what} {key}")
+        if names.duplicated().any():
+            raise InvalidDataError(f"{what}: {key} repeats {names[names.duplicated()].iloc[0]!r}; pass distinct ids.")
+        catalogues.append(names.tolist())
+    stored = coo.data != 0
+    if not stored.any():
+        raise EmptyDataError(f"{what}: the sparse matrix has no non-zero entry; pass at least one interaction.")
+    frame = pd.DataFrame({
+        USER: pd.Categorical.from_codes(coo.row[stored], categories=catalogues[0], validate=False),
+        ITEM: pd.Categorical.from_codes(coo.col[stored], categories=catalogues[1], validate=False),
+        RATING: coo.data[stored].astype(np.float64),
+    })
+    return frame, catalogues[0], catalogues[1]
+
+
+def id_categories(ids: pd.Series, what: str) -> pd.Series:
+    """:func:`id_strings` as a categorical: each distinct id converted once, an integer code per row."""
+    codes, distinct = pd.factorize(ids)
+    strings = id_strings(pd.Series(distinct), what)
+    string_codes, categories = pd.factorize(strings)  # 1 and "1" are one id
+    return pd.Series(pd.Categorical.from_codes(string_codes[codes], categories=categories, validate=False), index=ids.index)
 
 
 def id_strings(ids: pd.Series, what: str) -> pd.Series:
