@@ -76,7 +76,7 @@ class Finetune(Evaluator):
         _, _, targets, decoding = labelled_targets(samples, labels, task)
         given = samples.given_split()
         if given is not None:
-            fit_idx, val_idx, test_idx = given
+            fit_idx, val_idx, test_idx = (np.intersect1d(part, labelled_idx) for part in given)
             labelled = np.union1d(fit_idx, val_idx)
         else:
             train_idx, test_idx = self._split(labelled_idx, known[labelled_idx], task)

@@ -102,7 +102,7 @@ def finetune(
     labelled, values, targets, decoding = labelled_targets(samples, values, task)
     given = samples.given_split()
     if given is not None and len(given[0]) >= 2 and len(given[1]) >= 1:
-        train_idx, val_idx = given[0], given[1]
+        train_idx, val_idx = np.intersect1d(given[0], labelled), np.intersect1d(given[1], labelled)
     else:
         train_idx, val_idx = split_train_validation(targets, labelled, settings)
     n_outputs = len(decoding["classes"]) if task == "classification" else 1

@@ -17,9 +17,11 @@ set (the same graph, evaluated on those nodes). Batches are one full graph:
 ``node_ids``, else 0..N-1.
 
 Large graphs (``loader: neighbor``): batches of ``loader.batch_size`` seed nodes with their sampled
-``num_neighbors`` neighbourhoods (PyG ``NodeLoader``, :mod:`neighbor_sampler`), in the same format plus
+``num_neighbors`` neighbourhoods (:mod:`seed_batches`, :mod:`neighbor_sampler`), in the same format plus
 ``n_id`` (global node ids, seed nodes first), ``seed_count``, and ``graph`` (the full preprocessed graph,
 shared, for targets computed once); only seed nodes are training nodes, and there is no validation set.
+Under DDP each process trains on its own seeds, the same number of batches in each; ``embed`` reads every
+node in order, each from its sampled neighbourhood (drawn from a fixed seed: the same embeddings each time).
 """
 
 from __future__ import annotations
@@ -150,7 +152,10 @@ class Graph(Modality):
         neighbour-sampled batches of ``batch_size`` seed nodes (``loader: neighbor``)."""
         if self.options.loader == "full":
             return DataLoader(dataset, batch_size=1, shuffle=False, collate_fn=self.collate)
-        return _neighbor_loader(dataset.graph, self.options.num_neighbors, batch_size, shuffle, drop_last, num_workers, seed)
+        from multissl_graph.seed_batches import neighbor_loader
+
+        return neighbor_loader(dataset.graph, self.options.num_neighbors, batch_size, shuffle=shuffle, drop_last=drop_last,
+                               num_workers=num_workers, seed=seed)
 
     def input_spec(self) -> dict[str, Any]:
         return {"input_dim": self.num_features, "num_classes": self.num_classes}
@@ -183,34 +188,16 @@ class Graph(Modality):
             raise InvalidDataError(f"data.node_ids holds {len(ids)} ids for {raw.num_nodes} nodes; give one id per node, in node order.")
         return ids
 
+    def finetune_samples(self, raw, what=None):
+        """The nodes: each fine-tuning step is the whole graph, its loss on the labelled nodes (:mod:`finetune_nodes`)."""
+        from multissl_graph.finetune_nodes import NodeSamples
+
+        if what is not None:
+            raise InvalidDataError(f"A graph's samples are its nodes; drop what={what!r}.")
+        return NodeSamples(self, raw)
+
     def baseline_features(self, raw) -> np.ndarray:
         return self.transform(raw)["x"].numpy()
-
-
-def _neighbor_loader(graph, num_neighbors, batch_size, shuffle, drop_last, num_workers, seed):
-    """PyG ``NodeLoader`` over all nodes with :class:`UniformNeighborSampler`; batches as the full-batch dict."""
-    from torch_geometric.data import Data
-    from torch_geometric.loader import NodeLoader
-
-    from multissl_graph.neighbor_sampler import UniformNeighborSampler
-
-    n = graph["x"].shape[0]
-    data = Data(**graph)
-    sampler = UniformNeighborSampler(graph["edge_index"], n, num_neighbors, seed)
-
-    def to_batch(sub) -> dict[str, torch.Tensor]:
-        seeds = int(sub.batch_size)
-        is_seed = torch.arange(sub.num_nodes) < seeds
-        return {
-            "x": sub.x, "edge_index": sub.edge_index, "y": sub.y, "train_mask": sub.train_mask & is_seed,
-            "val_mask": sub.val_mask & is_seed, "n_id": sub.n_id, "seed_count": torch.tensor(seeds), "graph": graph,
-        }
-
-    return NodeLoader(
-        data, node_sampler=sampler, input_nodes=torch.arange(n), batch_size=batch_size, shuffle=shuffle,
-        drop_last=drop_last, num_workers=num_workers, transform=to_batch,
-        generator=torch.Generator().manual_seed(seed) if shuffle else None,
-    )
 
 
 def graph_from_tables(edges: Any, features: Any, labels: Any = None):
