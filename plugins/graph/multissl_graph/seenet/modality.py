@@ -47,6 +47,8 @@ class TemporalRelationsOptions:
     """CSV input: the allowed relation kinds (default: those in the training triples)."""
     path_cache: str | None = None
     """Folder caching the 2-hop paths (default: ~/.cache/multissl/seenet_paths)."""
+    loader: str = "full"
+    """``full`` only: SEENet trains on the whole graph at every step (no neighbour mini-batches)."""
 
 
 class TemporalRelationsModality(Modality):
@@ -59,6 +61,12 @@ class TemporalRelationsModality(Modality):
         super().__init__(options)
         if self.options.distance_bins < 2 or self.options.min_paths < 1 or self.options.grid_size_m <= 0:
             raise RecipeError("temporal_relations needs distance_bins >= 2, min_paths >= 1 and grid_size_m > 0.")
+        if self.options.loader != "full":
+            raise RecipeError(
+                f"temporal_relations (SEENet) has no {self.options.loader!r} loader: every step reads the 2-hop relation "
+                "paths of all locations in each time slot and the summaries of all grid cells (spatial infomax), so it "
+                "trains on the whole graph only. Remove data.loader, or use the graph modality for mini-batches."
+            )
         self.boundaries = np.zeros(0)
         self.locations: list[str] = []
         self.kinds: list[str] = []
