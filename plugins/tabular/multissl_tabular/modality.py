@@ -39,8 +39,9 @@ from multissl_tabular.marginals import RowSample, marginal_points
 from multissl_tabular.streaming import (
     ParquetStream,
     StreamedRows,
+    is_parquet_source,
     open_stream,
-    parquet_file,
+    parquet_dataset,
     stream_loader,
     streamed,
 )
@@ -74,10 +75,11 @@ class TabularOptions:
     missing_values: list[str] = dataclasses.field(default_factory=list)
     """Values that mean missing besides NaN/None, e.g. ``["?"]`` for Adult."""
     streaming: bool | None = None
-    """Read a Parquet file in record batches instead of whole (fit, training and embedding stream it).
-    None: stream when its in-memory size (rows x columns x 8 bytes) exceeds ``stream_above_mb``."""
+    """Read a Parquet file or directory in record batches instead of whole (fit, training and embedding stream it;
+    training splits the rows between processes and DataLoader workers). None: stream when the table would take more
+    than ``stream_above_mb`` in memory, estimated from a sample of its row groups."""
     stream_above_mb: float = 1024.0
-    """Size above which a Parquet file is streamed when ``streaming`` is None."""
+    """Estimated in-memory size above which a Parquet table is streamed when ``streaming`` is None."""
     stream_batch_rows: int = 65536
     """Rows per record batch read from a streamed Parquet file; memory is bounded by a few of them."""
 
@@ -123,7 +125,7 @@ class Tabular(Modality):
 
     # -- reading -------------------------------------------------------------------------------
     def load(self, source: Any) -> TabularTable | ParquetStream:
-        """A :class:`TabularTable` in memory, or a :class:`ParquetStream` for a streamed Parquet file."""
+        """A :class:`TabularTable` in memory, or a :class:`ParquetStream` for a streamed Parquet file or directory."""
         if streamed(source, self.options):
             return open_stream(self, Path(source))
         frame = self.with_missing_values(_read(source).rename(columns=str))
@@ -333,7 +335,8 @@ UNKNOWN_WARNING_ROWS = 20
 
 
 def _read(source: Any) -> pd.DataFrame:
-    """A DataFrame from a DataFrame (copied, never mutated) or a ``.csv``/``.csv.gz``/``.parquet`` path."""
+    """A DataFrame from a DataFrame (copied, never mutated), a ``.csv``/``.csv.gz``/``.parquet`` path or a directory
+    of Parquet files."""
     if isinstance(source, pd.DataFrame):
         return source.copy()
     if isinstance(source, str | Path):
@@ -343,19 +346,21 @@ def _read(source: Any) -> pd.DataFrame:
             raise InvalidDataError(f"Table file {str(path)!r} does not exist.")
         if name.endswith((".csv", ".csv.gz")):
             return _read_csv(path)
-        if name.endswith((".parquet", ".pq")):
+        if is_parquet_source(path):
             return _read_parquet(path)
-        raise InvalidDataError(f"Cannot read a table from {str(path)!r}: use a .csv, .csv.gz or .parquet file.")
+        raise InvalidDataError(
+            f"Cannot read a table from {str(path)!r}: use a .csv, .csv.gz or .parquet file, or a directory of Parquet files."
+        )
     raise InvalidDataError(f"tabular cannot read a {type(source).__name__}. Pass a pandas DataFrame or a CSV/Parquet path.")
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
-    """The Parquet file at ``path``; a file pyarrow cannot read raises an error naming it."""
+    """The Parquet file or directory at ``path``; a file pyarrow cannot read raises an error naming it."""
     import pyarrow
 
-    parquet_file(path)  # names the file when its footer is unreadable
+    dataset = parquet_dataset(path)  # names the file when its footer is unreadable
     try:
-        return pd.read_parquet(path)
+        return dataset.to_table().to_pandas()
     except (pyarrow.ArrowException, OSError) as exc:
         raise InvalidDataError(f"Cannot read {str(path)!r} as Parquet ({exc}). Write the file again.") from exc
 
