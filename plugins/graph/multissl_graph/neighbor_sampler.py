@@ -1,7 +1,7 @@
-"""Uniform neighbour sampling (GraphSAGE, Hamilton et al. 2017) for PyG's ``NodeLoader``, in plain torch.
+"""Uniform neighbour sampling (GraphSAGE, Hamilton et al. 2017) as a PyG sampler, in plain torch.
 
 PyG's own ``NeighborSampler`` needs ``pyg-lib`` or ``torch-sparse``, which have no wheels for this
-torch (2.13, CPU) on PyPI; this sampler gives ``NodeLoader`` the same output format (seed nodes
+torch (2.13, CPU) on PyPI; this sampler gives the same output format (seed nodes
 first, then each hop's new nodes; ``(row, col)`` = (neighbour, node it sends to)), vectorised over the
 frontier. Per hop ``k``, a node with at most ``k`` neighbours keeps all of them; a node with more
 draws ``k`` positions uniformly with replacement (duplicates removed). One (N,) index buffer is

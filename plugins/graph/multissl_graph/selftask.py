@@ -16,7 +16,10 @@ task is not computed). One forward per step (:meth:`SelfTask.forward_step`) serv
 Validation (a graph with ``val_mask`` nodes): accuracy on those nodes in eval mode on the full graph;
 the best checkpoint follows it and the run keeps its weights (``trainer.restore_best``), as the
 reference's early stopping on validation accuracy. ``embed`` is ``relu(f(t(X), A))``, one row per node.
-On neighbour-loader mini-batches (``data.loader: neighbor``) the loss reads the seed nodes only.
+On neighbour-loader mini-batches (``data.loader: neighbor``) the loss reads the seed nodes only; the tasks that need
+the whole graph at every step (PairwiseDistance, EdgeMask, PairwiseAttrSim, Distance2Labeled, ContextLabel: their
+``whole_graph`` says why) refuse them before the first step. Joint mode on mini-batches needs one sampled hop per
+layer of encoder and classifier (``num_neighbors`` of two entries by default).
 
 The task's targets and the encoder's input of the training graph (``t(X)``, as a sparse CSR tensor
 when at most 10% of it is non-zero) are computed once, from the full graph of the first training step.
@@ -122,12 +125,6 @@ class SelfTask(Method):
     def forward_step(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, TrainingInputs]:
         """``(h, dropout(h), inputs)``: one forward on the graph and features the task trains on (``inputs``)."""
         nodes = batch.get("n_id")
-        if nodes is not None and not self.task.mini_batch and self.ssl_weight != 0:
-            allowed = sorted(name for name, task in TASKS.items() if task.mini_batch)
-            raise RecipeError(
-                f"SelfTask task {self.config.task!r} needs the whole graph at each step (all node pairs or labelled nodes); "
-                f"use the full-batch loader (data.loader: full), or one of {allowed} on neighbour mini-batches."
-            )
         self.task.prepare(batch.get("graph", batch), self.seed)  # the targets of the full graph, once
         if nodes is None and self._training_input is None:  # the full graph's t(X), once
             self._training_input = self._encoder_input(batch["x"])
@@ -135,6 +132,20 @@ class SelfTask(Method):
         inputs = self.task.training_inputs(x, batch["edge_index"], nodes)
         h = torch.relu(self.encoder(inputs.x, inputs.edge_index))
         return h, nn.functional.dropout(h, self.config.dropout, self.training), inputs
+
+    def on_train_start(self) -> None:
+        """Refuse neighbour mini-batches (:mod:`multissl_graph.seed_batches`) for a task that needs the whole graph,
+        before its targets are computed and before the first step."""
+        from multissl_graph.seed_batches import NeighborBatches
+
+        loader = self.trainer.train_dataloader
+        if isinstance(getattr(loader, "dataset", None), NeighborBatches) and self.task.whole_graph and self.ssl_weight != 0:
+            allowed = sorted(name for name, task in TASKS.items() if not task.whole_graph)
+            raise RecipeError(
+                f"SelfTask task {self.config.task!r} cannot train on neighbour mini-batches (data.loader: neighbor): "
+                f"{self.task.whole_graph}. Use the full-batch loader (data.loader: full) on a graph that fits in memory, "
+                f"or one of the tasks {allowed}, which train on mini-batches."
+            )
 
     def ssl_loss(self, batch, outputs):
         h, dropped, inputs = outputs

@@ -18,8 +18,6 @@ from multissl_graph.tasks.base import PretextTask, TrainingInputs
 class AttributeMask(PretextTask):
     """Masked-feature reconstruction on PCA inputs."""
 
-    mini_batch = True
-
     def __init__(self, hidden_dim: int, input_spec, components: int = 256, mask_ratio: float = 0.1) -> None:
         super().__init__(hidden_dim, input_spec)
         if not 0.0 < mask_ratio < 1.0:

@@ -35,13 +35,14 @@ class PretextTask(nn.Module):
     neighbour-loader mini-batch (``None``: all nodes in order).
 
     Class flags: ``needs_labels`` (needs labelled training nodes, so joint training only),
-    ``mini_batch`` (trains on neighbour-loader subgraphs), ``after_dropout`` (reads ``h`` after the
-    encoder's dropout, as the reference does for every task but ContextLabel). The task's weight lambda
+    ``whole_graph`` (why the task needs the whole graph at every step; empty when it trains on
+    neighbour-loader subgraphs), ``after_dropout`` (reads ``h`` after the encoder's dropout, as the
+    reference does for every task but ContextLabel). The task's weight lambda
     and per-dataset options are in :mod:`multissl_graph.tasks.reference_settings`.
     """
 
     needs_labels: ClassVar[bool] = False
-    mini_batch: ClassVar[bool] = False
+    whole_graph: ClassVar[str] = ""
     after_dropout: ClassVar[bool] = True
 
     def __init__(self, hidden_dim: int, input_spec: dict[str, Any]) -> None:

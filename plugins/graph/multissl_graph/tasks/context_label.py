@@ -44,6 +44,8 @@ def normalised_rows(counts: torch.Tensor) -> torch.Tensor:
 class ContextLabel(PretextTask):
     """Context label-distribution regression, with optional label correction."""
 
+    whole_graph = ("its targets need labels filled in over the whole graph and each node's 2-hop context (A + A^2), "
+                   "and its loss reads every unlabelled node")
     needs_labels = True
     after_dropout = False
 

@@ -47,8 +47,6 @@ def cluster_centres(edge_index: torch.Tensor, parts: np.ndarray, num_parts: int)
 class Distance2Clusters(PretextTask):
     """Regression of ``1 / hops`` to each METIS cluster's centre."""
 
-    mini_batch = True
-
     def __init__(self, hidden_dim: int, input_spec, num_clusters: int = 10) -> None:
         super().__init__(hidden_dim, input_spec)
         if num_clusters < 1:

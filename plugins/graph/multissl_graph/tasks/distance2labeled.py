@@ -20,6 +20,7 @@ from multissl_graph.tasks.hops import hops_from, inverse_hops
 class Distance2Labeled(PretextTask):
     """Regression of the mean ``1 / hops`` to each class's labelled nodes."""
 
+    whole_graph = "its targets are breadth-first searches from every labelled node, and its loss reads every unlabelled node"
     needs_labels = True
 
     def __init__(self, hidden_dim: int, input_spec) -> None:

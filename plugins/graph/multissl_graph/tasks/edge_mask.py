@@ -18,6 +18,7 @@ from multissl_graph.tasks.base import PretextTask, TrainingInputs, pair_differen
 class EdgeMask(PretextTask):
     """Masked-edge versus non-edge classification."""
 
+    whole_graph = "each step scores the masked edges and sampled non-edges of the whole graph, pairs of any two nodes"
 
     def __init__(self, hidden_dim: int, input_spec, mask_ratio: float = 0.1) -> None:
         super().__init__(hidden_dim, input_spec)

@@ -26,8 +26,6 @@ def degree_classes(edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:
 class NodeProperty(PretextTask):
     """Degree-class prediction."""
 
-    mini_batch = True
-
     def __init__(self, hidden_dim: int, input_spec) -> None:
         super().__init__(hidden_dim, input_spec)
         self.head = nn.Linear(hidden_dim, 3)

@@ -37,6 +37,7 @@ def similarity_pairs(x: torch.Tensor, least: int, most: int, random: int, genera
 class PairwiseAttrSim(PretextTask):
     """Regression of feature cosine similarity from ``|h_u - h_v|``."""
 
+    whole_graph = "it ranks the feature similarity of all N^2 node pairs, and each step scores pairs of any two nodes"
 
     def __init__(self, hidden_dim: int, input_spec, least: int = 3, most: int = 4, random: int = 3, pairs_per_step: int = 5000) -> None:
         super().__init__(hidden_dim, input_spec)

@@ -42,6 +42,8 @@ def distance_classes(edge_index: torch.Tensor, num_nodes: int, chunk: int = 1024
 class PairwiseDistance(PretextTask):
     """Classify node pairs by shortest-path distance from ``|h_u - h_v|``."""
 
+    whole_graph = ("its targets are the shortest-path classes of all N^2 node pairs (an N x N matrix), and each step "
+                   "draws pairs of any two nodes")
 
     def __init__(self, hidden_dim: int, input_spec, pairs_per_class: int = 4000) -> None:
         super().__init__(hidden_dim, input_spec)

@@ -1,0 +1,131 @@
+"""Training on neighbour mini-batches (``data.loader: neighbor``): every method that allows it trains a step and embeds
+every node the same after save/load (batched inference, each node from its sampled neighbourhood); the methods
+that need the whole graph refuse before the first step; seed batches shard across processes under DDP."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from lightning.pytorch.callbacks import Callback
+from torch_geometric.datasets import KarateClub
+
+import multissl
+from multissl.errors import RecipeError
+from multissl_graph import seed_batches
+from multissl_graph.seed_batches import SeedBatchSampler
+from multissl_graph.tasks import TASKS
+
+QUIET = {"trainer.enable_progress_bar": False, "trainer.loggers": []}
+NEIGHBOR = {"data.loader": "neighbor", "data.num_neighbors": [4, 3], "batch_size": 16}
+MINI_BATCH_TASKS = sorted(name for name, task in TASKS.items() if not task.whole_graph)
+WHOLE_GRAPH_TASKS = sorted(name for name, task in TASKS.items() if task.whole_graph)
+SMALL = {
+    "dgi": {"encoder_options": {"hidden_dims": [32], "activation": "prelu"}},
+    "grace": {"encoder_options": {"hidden_dims": [32, 16], "activation": "relu"}, "projection_dim": 16},
+    "graphmae": {"encoder_options": {"hidden_dim": 16, "heads": 2, "num_layers": 2}},
+    "distance2clusters": {"task_options": {"num_clusters": 3}},
+}
+
+
+def karate():
+    """Zachary's karate club: 34 members, 78 friendships, 4 groups (one labelled member each)."""
+    return KarateClub()[0]
+
+
+@pytest.mark.parametrize("method", [
+    *MINI_BATCH_TASKS, "dgi", "grace", "bgrl", "graphmae", "cca_ssg", "simclr", "vicreg", "barlow_twins", "byol", "mae",
+])
+def test_method_trains_on_neighbor_batches_and_embeds_every_node_the_same_after_save_and_load(method, tmp_path):
+    graph = karate()
+    options = {"supervised": False} if method in TASKS else {}
+    run = multissl.pretrain("graph", graph, method=method, max_steps=1, **SMALL.get(method, {}), **options, **NEIGHBOR, **QUIET)
+    assert run.metrics["train"]["steps"] == 1
+    embeddings = run.embed(graph)
+    assert embeddings.shape[0] == 34 and np.isfinite(embeddings).all()
+    np.testing.assert_array_equal(run.embed(graph), embeddings)  # the same sampled neighbourhoods each time
+    run.save(tmp_path / "run")
+    np.testing.assert_array_equal(multissl.load(tmp_path / "run").embed(graph), embeddings)
+
+
+def test_joint_selftask_trains_its_classifier_on_the_labelled_seed_nodes():
+    run = multissl.pretrain("graph", karate(), method="node_property", max_steps=1, **{**NEIGHBOR, "batch_size": 34}, **QUIET)
+    assert "train/supervised/nll" in run.metrics["train"] and "train/ssl/node_property" in run.metrics["train"]
+    assert run.embed(karate()).shape == (34, 128)
+
+
+class CountSteps(Callback):
+    def __init__(self):
+        self.steps = 0
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        self.steps += 1
+
+
+@pytest.mark.parametrize("task", WHOLE_GRAPH_TASKS)
+def test_tasks_that_need_the_whole_graph_refuse_neighbor_batches_before_the_first_step(task):
+    counter = CountSteps()
+    with pytest.raises(RecipeError, match=rf"task '{task}' cannot train on neighbour mini-batches.*data.loader: full"):
+        multissl.pretrain("graph", karate(), method=task, max_steps=1, callbacks=[counter], **NEIGHBOR, **QUIET)
+    assert counter.steps == 0
+
+
+def test_seenet_refuses_mini_batches_before_reading_data():
+    with pytest.raises(RecipeError, match="trains on the whole graph only"):
+        multissl.pretrain("temporal_relations", "/no/such/folder", method="seenet", **{"data.loader": "neighbor"}, **QUIET)
+
+
+@pytest.mark.parametrize("nodes, batch, world, drop_last", [(34, 8, 2, False), (35, 4, 3, False), (34, 8, 2, True), (100, 7, 4, True)])
+def test_seed_batches_are_disjoint_with_equal_steps_per_process(monkeypatch, nodes, batch, world, drop_last):
+    sampler = SeedBatchSampler(nodes, batch, shuffle=True, drop_last=drop_last, seed=3)
+    per_rank = []
+    for rank in range(world):
+        monkeypatch.setattr(seed_batches, "process_share", lambda rank=rank: (rank, world))
+        sampler.set_epoch(5)
+        per_rank.append([seeds for _, seeds in sampler])
+        assert len(per_rank[-1]) == len(sampler)
+    assert len({len(batches) for batches in per_rank}) == 1, "every process takes the same number of steps"
+    seeds = torch.cat([s for batches in per_rank for s in batches])
+    assert len(torch.unique(seeds)) == len(seeds), "no node is a seed twice in an epoch"
+    assert all(len(s) <= batch for batches in per_rank for s in batches)
+    if drop_last:
+        assert all(len(s) == batch for batches in per_rank for s in batches)
+        assert len(seeds) == world * (nodes // (world * batch)) * batch
+    else:
+        assert sorted(seeds.tolist()) == list(range(nodes))
+
+
+def test_too_few_seed_nodes_for_one_batch_per_process_is_refused(monkeypatch):
+    monkeypatch.setattr(seed_batches, "process_share", lambda: (0, 4))
+    with pytest.raises(RecipeError, match="lower loader.batch_size to at most 8"):
+        list(SeedBatchSampler(34, 16, shuffle=True, drop_last=True, seed=0))
+
+
+class RecordSeeds(Callback):
+    """Writes each process's seed nodes of every epoch to ``folder/rank<r>.json``."""
+
+    def __init__(self, folder):
+        self.folder = str(folder)
+        self.seeds = {}
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        seeds = batch["n_id"][: int(batch["seed_count"])].tolist()
+        self.seeds.setdefault(str(trainer.current_epoch), []).append(seeds)
+
+    def on_train_end(self, trainer, pl_module):
+        with open(f"{self.folder}/rank{trainer.global_rank}.json", "w") as file:
+            json.dump(self.seeds, file)
+
+
+def test_every_node_is_a_seed_exactly_once_per_epoch_across_two_ddp_processes(tmp_path):
+    multissl.pretrain(
+        "graph", karate(), method="node_property", supervised=False, max_epochs=2, callbacks=[RecordSeeds(tmp_path)],
+        **{**NEIGHBOR, "batch_size": 8, "loader.drop_last": False, "trainer.devices": 2, "trainer.strategy": "ddp_spawn",
+           "trainer.accelerator": "cpu"}, **QUIET,
+    )
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
+    for epoch in ("0", "1"):
+        assert len(ranks[0][epoch]) == len(ranks[1][epoch]) == 3  # ceil(34 / (2 x 8)) steps in each process
+        seeds = [node for rank in ranks for batch in rank[epoch] for node in batch]
+        assert sorted(seeds) == list(range(34))
+    assert ranks[0]["0"] != ranks[0]["1"], "each epoch draws a new order"
