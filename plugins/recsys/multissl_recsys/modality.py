@@ -315,6 +315,13 @@ class Interactions(Modality):
         ``multissl recommend RUN --users ... -k K``)."""
         return serving.recommend(self, method, users, k, unknown_users=unknown_users)
 
+    def finetune_samples(self, raw: InteractionTables, what: str | None = None):
+        """The catalogue's ``items`` or ``users`` as fine-tuning's samples (:mod:`multissl_recsys.finetune_items`);
+        ``None`` without ``what``: the samples are the interactions."""
+        from multissl_recsys.finetune_items import CatalogueSamples
+
+        return None if what is None else CatalogueSamples(self, raw, what)
+
     def item_popularity(self) -> np.ndarray:
         """Training interactions per item."""
         return np.bincount(self.train_item, minlength=len(self.item_ids))
