@@ -1,5 +1,7 @@
 """Reading audio into mono float32 waveforms at one sample rate: files (soundfile), directories, lists, arrays.
 
+Files are indexed, not decoded (:mod:`multissl_speech.clips`): a clip is read when a batch needs it.
+
 Resampling uses ``scipy.signal.resample_poly`` (polyphase FIR with a Kaiser window): scipy is already a
 dependency of the core (through scikit-learn), it is exact for the rational ratios of speech corpora
 (8 kHz -> 16 kHz is up 2, down 1) and deterministic, so no resampler library is added.
@@ -8,7 +10,6 @@ dependency of the core (through scikit-learn), it is exact for the rational rati
 from __future__ import annotations
 
 import dataclasses
-import math
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,10 +17,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import soundfile as sf
-from scipy.signal import resample_poly
 
 from multissl.errors import EmptyDataError, InvalidDataError
+from multissl_speech.clips import AudioFile, Clips, UnusableAudio, clip_lengths, mono_at_rate
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg")
 LIST_EXTENSIONS = (".txt", ".lst", ".list")
@@ -31,11 +31,12 @@ class AudioSkipWarning(UserWarning):
 
 @dataclasses.dataclass
 class AudioCollection:
-    """Loaded audio: ``waveforms`` (mono float32 at ``sample_rate``), one ``name`` each (its path, or ``utt<i>``
+    """Loaded audio: ``waveforms`` (mono float32 at ``sample_rate``; :class:`~multissl_speech.clips.Clips`
+    decode files on access), one ``name`` each (its path, or ``utt<i>``
     for the ``i``-th in-memory array), the ``skipped`` inputs with why, how many clips shorter than one frame
     were zero-padded, and for a manifest its rows (``table``, one per waveform: labels, split)."""
 
-    waveforms: list[np.ndarray]
+    waveforms: Sequence[np.ndarray]
     names: list[str]
     sample_rate: int
     labels: np.ndarray | None = None
@@ -49,11 +50,7 @@ class AudioCollection:
     @property
     def durations(self) -> np.ndarray:
         """Seconds per clip."""
-        return np.array([len(w) for w in self.waveforms], dtype=np.float64) / self.sample_rate
-
-
-class _Unusable(Exception):
-    """One input cannot be used (undecodable, empty, NaN); skipped or raised depending on ``strict``."""
+        return clip_lengths(self.waveforms).astype(np.float64) / self.sample_rate
 
 
 STRICT_HINT = "data.strict is on; set strict: false to skip such inputs and count them"
@@ -67,8 +64,10 @@ def load_audio(source: Any, sample_rate: int, *, min_samples: int, strict: bool 
     path per line (relative paths from the list's folder), a sequence of paths, a sequence of
     ``(array, sample_rate)`` pairs, ``{"audio": [arrays], "sample_rate": int or list, "labels": optional}``, or a
     manifest: a DataFrame with a ``path`` column and any others (labels, ``split``), kept as ``table``.
-    Multi-channel audio is averaged to mono; clips shorter than ``min_samples`` (one frame) are zero-padded to it.
-    Undecodable or empty inputs and inputs holding NaN or infinite samples are skipped with one warning that
+    Files are indexed from their headers and decoded when used (the returned ``waveforms`` are
+    :class:`~multissl_speech.clips.Clips`); arrays stay in memory. Multi-channel audio is averaged to mono; clips
+    shorter than ``min_samples`` (one frame) are zero-padded to it. Unreadable or empty inputs and inputs holding
+    NaN or infinite samples are skipped with one warning that
     counts them (``strict=False``) or raise one :class:`InvalidDataError` naming them (the first five, then a
     count) and ``strict_hint`` (``strict=True``).
     """
@@ -98,14 +97,18 @@ def load_audio(source: Any, sample_rate: int, *, min_samples: int, strict: bool 
     for index, (entry, rate) in enumerate(items):
         name = str(entry) if isinstance(entry, (str, Path)) else f"utt{index}"
         try:
-            wave = _decode(entry, rate, sample_rate, name)
-        except _Unusable as exc:
+            if isinstance(entry, (str, Path)):
+                clip = AudioFile.index(name, sample_rate, min_samples)
+                n_padded += clip.padded
+            else:
+                clip = _decode_array(entry, rate, sample_rate, name)
+                if len(clip) < min_samples:
+                    clip = np.pad(clip, (0, min_samples - len(clip)))
+                    n_padded += 1
+        except UnusableAudio as exc:
             skipped.append((name, str(exc)))
             continue
-        if len(wave) < min_samples:
-            wave = np.pad(wave, (0, min_samples - len(wave)))
-            n_padded += 1
-        waveforms.append(wave)
+        waveforms.append(clip)
         names.append(name)
         kept.append(index)
     if skipped and strict:
@@ -121,37 +124,22 @@ def load_audio(source: Any, sample_rate: int, *, min_samples: int, strict: bool 
         labels = labels[np.asarray(kept)]
     if table is not None:
         table = table.iloc[kept].reset_index(drop=True)
-    return AudioCollection(waveforms, names, sample_rate, labels, skipped, n_padded, table)
+    return AudioCollection(Clips(waveforms, sample_rate), names, sample_rate, labels, skipped, n_padded, table)
 
 
-def _decode(entry: Any, rate: int | None, target_rate: int, name: str) -> np.ndarray:
-    if isinstance(entry, (str, Path)):
-        try:
-            data, rate = sf.read(str(entry), dtype="float32", always_2d=True)
-        except (sf.LibsndfileError, RuntimeError, OSError) as exc:
-            raise _Unusable(f"{name} could not be decoded ({exc})") from None
+def _decode_array(entry: Any, rate: int, target_rate: int, name: str) -> np.ndarray:
+    data = np.asarray(entry)
+    if data.dtype.kind not in "fiu":
+        raise UnusableAudio(f"{name} is not numeric audio (dtype {data.dtype})")
+    if data.ndim == 1:
+        data = data[:, None]
+    elif data.ndim == 2:
+        data = data if data.shape[0] >= data.shape[1] else data.T  # (samples, channels)
     else:
-        data = np.asarray(entry)
-        if data.dtype.kind not in "fiu":
-            raise _Unusable(f"{name} is not numeric audio (dtype {data.dtype})")
-        if data.ndim == 1:
-            data = data[:, None]
-        elif data.ndim == 2:
-            data = data if data.shape[0] >= data.shape[1] else data.T  # (samples, channels)
-        else:
-            raise _Unusable(f"{name} has shape {data.shape}; pass (samples,) or (samples, channels)")  # (channels, samples) is transposed above
-        if data.dtype.kind in "iu":
-            data = data / float(np.iinfo(data.dtype).max)
-        data = data.astype(np.float32)
-    if data.size == 0:
-        raise _Unusable(f"{name} is empty (0 samples)")
-    if not np.isfinite(data).all():
-        raise _Unusable(f"{name} holds {int((~np.isfinite(data)).sum())} NaN or infinite samples")
-    mono = data.mean(axis=1)
-    if rate != target_rate:
-        g = math.gcd(int(rate), int(target_rate))
-        mono = resample_poly(mono, target_rate // g, int(rate) // g).astype(np.float32)
-    return np.ascontiguousarray(mono, dtype=np.float32)
+        raise UnusableAudio(f"{name} has shape {data.shape}; pass (samples,) or (samples, channels)")  # (channels, samples) is transposed above
+    if data.dtype.kind in "iu":
+        data = data / float(np.iinfo(data.dtype).max)
+    return mono_at_rate(data.astype(np.float32), rate, target_rate, name)
 
 
 def _paths(path: Path, extensions: Sequence[str]) -> list[Path]:

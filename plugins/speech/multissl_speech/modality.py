@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -15,9 +16,11 @@ from tqdm.auto import tqdm
 from multissl.errors import EmptyDataError, InvalidDataError, RecipeError
 from multissl.modalities.base import Modality, PreprocessingState
 from multissl_speech.audio import AUDIO_EXTENSIONS, STRICT_HINT, AudioCollection, load_audio
-from multissl_speech.batching import DurationBatchSampler
+from multissl_speech.batching import BatchItems, DurationBatchSampler
+from multissl_speech.clips import clip_lengths
 from multissl_speech.feature_cache import CachedFeatureDataset
 from multissl_speech.features import FeatureConfig, FeatureExtractor, frame_mask
+from multissl_speech.frame_statistics import FrameStatistics
 from multissl_speech.generic_defaults import SPEECH_METHOD_DEFAULTS
 
 
@@ -51,11 +54,11 @@ class SpeechOptions:
 
 
 class WaveformDataset(Dataset):
-    """Items ``{"waveform": (S,) float32}``."""
+    """Items ``{"waveform": (S,) float32}``; files are decoded when an item is read."""
 
-    def __init__(self, waveforms: list[np.ndarray], sample_rate: int) -> None:
+    def __init__(self, waveforms: Sequence[np.ndarray], sample_rate: int) -> None:
         self.waveforms = waveforms
-        self.durations = [len(w) / sample_rate for w in waveforms]
+        self.durations = clip_lengths(waveforms) / sample_rate
 
     def __len__(self) -> int:
         return len(self.waveforms)
@@ -136,28 +139,35 @@ class Speech(Modality):
 
     def fit(self, raw: AudioCollection) -> None:
         if self.options.cmvn == "global":
-            features = self.pooled_features(raw, cmvn="none", pool=False)
-            stacked = np.concatenate(features)
-            self.global_mean = stacked.mean(0).astype(np.float32)
-            self.global_std = np.maximum(stacked.std(0), 1e-5).astype(np.float32)
+            statistics = self.frame_statistics(raw, cmvn="none")
+            self.global_mean = statistics.mean.astype(np.float32)
+            self.global_std = np.maximum(np.sqrt(statistics.variance), 1e-5).astype(np.float32)
         self.fitted = True
 
-    def pooled_features(self, raw: AudioCollection, *, cmvn: str | None = None, pool: bool = True,
-                        batch_size: int = 32) -> Any:
-        """Features of every clip (cropped as in evaluation): mean over frames ``(N, F)`` when ``pool``, else a list."""
+    def pooled_features(self, raw: AudioCollection, *, cmvn: str | None = None) -> np.ndarray:
+        """Mean over frames of every clip's features (cropped as in evaluation), ``(N, F)``."""
+        out = []
+        for features, valid in self._feature_batches(raw, cmvn):
+            valid = valid[..., None]
+            out.append((features * valid).sum(1) / valid.sum(1).clamp(min=1))
+        return torch.cat(out).numpy()
+
+    def frame_statistics(self, raw: AudioCollection, *, cmvn: str | None = None) -> FrameStatistics:
+        """Mean and variance over all frames of every clip, accumulated a batch at a time."""
+        statistics = FrameStatistics(self.feature_config(cmvn=cmvn).dim)
+        for features, valid in self._feature_batches(raw, cmvn):
+            statistics.update(features[valid].double().numpy())
+        return statistics
+
+    def _feature_batches(self, raw: AudioCollection, cmvn: str | None, batch_size: int = 32) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """``(features (N, T, F), valid frames (N, T))`` per batch of clips in input order."""
         extractor = FeatureExtractor(self.feature_config(cmvn=cmvn))
         loader = self.dataloader(WaveformDataset(raw.waveforms, raw.sample_rate), batch_size=batch_size, shuffle=False,
                                  drop_last=False, num_workers=0, seed=0)
-        out = []
         with torch.inference_mode():
             for batch in tqdm(loader, desc="features", unit="batch", disable=len(loader) < 20):
                 features, num_frames = extractor(batch["waveform"], batch["num_samples"])
-                if pool:
-                    valid = frame_mask(num_frames, features.shape[1])[..., None]
-                    out.append((features * valid).sum(1) / valid.sum(1).clamp(min=1))
-                else:
-                    out.extend(f[:n].numpy() for f, n in zip(features, num_frames.tolist()))
-        return torch.cat(out).numpy() if pool else out
+                yield features, frame_mask(num_frames, features.shape[1])
 
     def dataset(self, raw: AudioCollection) -> Dataset:
         if not self.fitted:
@@ -199,8 +209,9 @@ class Speech(Modality):
             durations = np.minimum(durations, self.options.max_seconds)
         sampler = DurationBatchSampler(durations, self.options.max_batch_seconds, batch_size, shuffle=shuffle, seed=seed,
                                        drop_last=drop_last)
-        return DataLoader(dataset, batch_sampler=sampler, num_workers=num_workers, collate_fn=collate,
-                          persistent_workers=num_workers > 0)
+        # the sampler yields whole batches (it shards them between processes itself), so the loader does not batch
+        return DataLoader(BatchItems(dataset), sampler=sampler, batch_size=None, num_workers=num_workers,
+                          collate_fn=collate, persistent_workers=num_workers > 0)
 
     def input_spec(self) -> dict[str, Any]:
         config = self.feature_config()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from multissl_speech.batching import DurationBatchSampler
 from multissl_speech.modality import Speech, SpeechOptions
@@ -42,3 +43,39 @@ def test_modality_batches_are_padded_with_lengths_and_cropped(tone):
     train = modality.dataloader(modality.dataset(raw), batch_size=8, shuffle=True, drop_last=False, num_workers=0, seed=0)
     cropped = next(iter(train))
     assert cropped["num_samples"].max() == 8000 and torch.isfinite(cropped["waveform"]).all()
+
+
+def shares(sampler, world, monkeypatch):
+    """The batches each of ``world`` processes takes from ``sampler`` in its current epoch."""
+    from multissl import distributed
+    out = []
+    for rank in range(world):
+        monkeypatch.setattr(distributed, "world_size", lambda: world)
+        monkeypatch.setattr(distributed, "rank", lambda r=rank: r)
+        out.append((list(sampler), len(sampler)))
+    return out
+
+
+@pytest.mark.parametrize("world", [2, 3])
+def test_processes_share_every_clip_once_in_equally_many_steps(world, monkeypatch):
+    durations = np.random.default_rng(2).uniform(0.2, 3.0, 53)
+    sampler = DurationBatchSampler(durations, 5.0, 8, shuffle=True, seed=1)
+    for epoch in (0, 1):
+        sampler.set_epoch(epoch)
+        parts = shares(sampler, world, monkeypatch)
+        assert len({len(batches) for batches, _ in parts}) == 1 and all(len(b) == n for b, n in parts)
+        assert sorted(i for batches, _ in parts for b in batches for i in b) == list(range(53))
+        assert all(len(b) * durations[b].max() <= 5.0 for batches, _ in parts for b in batches)
+    sampler.set_epoch(0)
+    assert shares(sampler, world, monkeypatch) != parts  # another order each epoch
+
+
+def test_single_clip_batches_that_cannot_split_evenly_repeat_the_first(monkeypatch):
+    sampler = DurationBatchSampler([9.0, 9.0, 9.0], 4.0, 8, shuffle=True)
+    parts = shares(sampler, 2, monkeypatch)
+    assert [n for _, n in parts] == [2, 2] and sorted(i for b, _ in parts for batch in b for i in batch) == [0, 0, 1, 2]
+
+
+def test_evaluation_batches_are_not_shared_out(monkeypatch):
+    sampler = DurationBatchSampler(np.ones(10), 3.0, 8, shuffle=False)
+    assert all([i for b in batches for i in b] == list(range(10)) for batches, _ in shares(sampler, 2, monkeypatch))
