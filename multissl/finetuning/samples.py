@@ -76,7 +76,7 @@ class ItemSamples(Samples):
     def __len__(self) -> int:
         if isinstance(self.dataset, IterableDataset):
             raise InvalidDataError(
-                f"This {modality.name!r} data is streamed (read in record batches, its length unknown ahead), so "
+                f"This {self.modality.name!r} data is streamed (read in record batches, its length unknown ahead), so "
                 "fine-tuning cannot pair its samples with labels. Load the labelled samples in memory and pass them "
                 "as the data (a table: the labelled rows as a DataFrame, e.g. pandas.read_parquet(path, filters=...)); "
                 "the tuned run still predicts on streamed data."
