@@ -43,7 +43,8 @@ class CollapseMonitor(Callback):
     sample of at most :data:`SAMPLE_ROWS` training rows at the end of every training epoch, and warns when
     they fall to collapse levels (:func:`is_collapsed`). The sample is the run's first training batches, kept
     as training hands them out (the loaders are never iterated here); the method is embedded in eval mode
-    under ``no_grad``. A method without ``embed`` is not watched."""
+    under ``no_grad``. A method without ``embed`` is not watched. Under data parallelism rank 0's sample is
+    measured (the others keep no sample) and every rank logs its values."""
 
     def __init__(self, sample_rows: int = SAMPLE_ROWS) -> None:
         self.sample_rows = sample_rows
@@ -51,27 +52,40 @@ class CollapseMonitor(Callback):
         self.sample_size = 0
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        if self.sample_size < self.sample_rows and type(pl_module).embed is not Method.embed:
+        if self.sample_size < self.sample_rows and type(pl_module).embed is not Method.embed and trainer.is_global_zero:
             self.sample.append(batch)
             self.sample_size += len(self._embed(pl_module, [batch]))
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
-        if not self.sample:
+        if type(pl_module).embed is Method.embed:
             return
-        embeddings = self._embed(pl_module, self.sample)[: self.sample_rows].flatten(1)
-        embeddings = embeddings[torch.isfinite(embeddings).all(dim=1)]  # rows a method marks unknown (NaN) say nothing
-        if len(embeddings) < 2:
+        # Rank 0's signal, on every rank: a checkpoint monitoring it (trainer.select_by: rankme) then takes the same
+        # decision in every process, where each rank's own sample would give each its own RankMe.
+        signal = self._signal(pl_module) if trainer.is_global_zero else None
+        signal = trainer.strategy.broadcast(signal, src=0)
+        if signal is None:
             return
-        signal = collapse_signal(embeddings)
+        rows, width = signal.pop("rows"), signal.pop("width")
         for name, value in signal.items():
-            pl_module.log(f"collapse/{name}", value, on_epoch=True, sync_dist=False, rank_zero_only=True)
-        if is_collapsed(signal, embeddings.shape[1]) and trainer.is_global_zero:
+            pl_module.log(f"collapse/{name}", value, on_epoch=True, sync_dist=False)
+        if is_collapsed(signal, width) and trainer.is_global_zero:
             log.warning(
                 "Epoch %d: the embeddings look collapsed on %d training rows (per-dimension std %.3g, %.3g of their "
                 "magnitude; RankMe %.2f). Evaluation will see nearly constant features: check the input scaling, "
                 "lower optimizer.lr, or change the method's options.",
-                trainer.current_epoch, len(embeddings), signal["std"], signal["relative_std"], signal["rankme"],
+                trainer.current_epoch, rows, signal["std"], signal["relative_std"], signal["rankme"],
             )
+
+    def _signal(self, pl_module) -> dict[str, float] | None:
+        """:func:`collapse_signal` of the sample's finite embeddings with their ``rows`` and ``width``; None with
+        fewer than 2 rows."""
+        if not self.sample:
+            return None
+        embeddings = self._embed(pl_module, self.sample)[: self.sample_rows].flatten(1)
+        embeddings = embeddings[torch.isfinite(embeddings).all(dim=1)]  # rows a method marks unknown (NaN) say nothing
+        if len(embeddings) < 2:
+            return None
+        return {**collapse_signal(embeddings), "rows": len(embeddings), "width": embeddings.shape[1]}
 
     @staticmethod
     def _embed(pl_module, batches: list[Any]) -> torch.Tensor:

@@ -39,12 +39,25 @@ def selection_callbacks(select_by: str, work_dir: Path, method: Method, restore_
         raise RecipeError(
             "trainer.select_by=rankme and trainer.restore_best=true each choose which epoch's weights to keep; set one."
         )
-    return [
-        ModelCheckpoint(
-            dirpath=work_dir / "checkpoints", filename=SELECTED_CHECKPOINT, monitor=RANKME_METRIC, mode="max",
-            save_top_k=1, save_on_train_epoch_end=True, enable_version_counter=False,
-        )
-    ]
+    return [rankme_checkpoint(work_dir / "checkpoints")]
+
+
+def rankme_checkpoint(directory: Path) -> ModelCheckpoint:
+    """A ``ModelCheckpoint`` keeping ``directory/rankme.ckpt``: the training epoch with the highest RankMe so far."""
+    return ModelCheckpoint(
+        dirpath=directory, filename=SELECTED_CHECKPOINT, monitor=RANKME_METRIC, mode="max",
+        save_top_k=1, save_on_train_epoch_end=True, enable_version_counter=False,
+    )
+
+
+def read_rankme_checkpoint(path: Path) -> tuple[dict[str, Any], int, float | None]:
+    """The weights of a :func:`rankme_checkpoint` file, its epoch (1-based) and its RankMe (None when not recorded)."""
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    score = None
+    for state in checkpoint.get("callbacks", {}).values():
+        if isinstance(state, dict) and state.get("monitor") == RANKME_METRIC and state.get("best_model_score") is not None:
+            score = float(state["best_model_score"])
+    return checkpoint["state_dict"], checkpoint["epoch"] + 1, score
 
 
 def restore_selected(select_by: str, work_dir: Path, method: Method, metrics: dict[str, Any]) -> None:
@@ -58,9 +71,8 @@ def restore_selected(select_by: str, work_dir: Path, method: Method, metrics: di
             f"trainer.select_by=rankme found no {path}: RankMe was never logged (fewer than 2 embedded rows, or "
             "every embedding non-finite). Train on more data, or use select_by=last."
         )
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    method.load_state_dict(checkpoint["state_dict"])
-    metrics["selected_epoch"] = checkpoint["epoch"] + 1
-    for state in checkpoint.get("callbacks", {}).values():
-        if isinstance(state, dict) and state.get("monitor") == RANKME_METRIC and state.get("best_model_score") is not None:
-            metrics["selected_rankme"] = float(state["best_model_score"])
+    state_dict, epoch, score = read_rankme_checkpoint(path)
+    method.load_state_dict(state_dict)
+    metrics["selected_epoch"] = epoch
+    if score is not None:
+        metrics["selected_rankme"] = score
