@@ -70,7 +70,8 @@ def test_evaluation_data_other_than_the_training_data_is_held_out_as_a_whole():
 @pytest.mark.parametrize(
     ("options", "message"),
     [({"k": 0}, "positive integer"), ({"k": []}, "positive integer"), ({"k": [5, "ten"]}, "k: "),
-     ({"head_fraction": 1.0}, "head_fraction"), ({"max_users": 0}, "max_users")],
+     ({"head_fraction": 1.0}, "head_fraction"), ({"max_users": 0}, "max_users"),
+     ({"batch_users": 0}, "batch_users")],
 )
 def test_bad_options_fail_before_any_data_is_read(options, message, tmp_path):
     missing = tmp_path / "never_read.csv"
