@@ -15,6 +15,7 @@ from multissl_graph.contrastive.cca_ssg import CCASSGLoss
 from multissl_graph.contrastive.dgi import DGI, DGIConfig
 from multissl_graph.contrastive.edge_drop import EdgeDrop
 from multissl_graph.contrastive.feature_mask import FeatureMask
+from multissl_graph.contrastive.grace_loss import GRACELoss
 from multissl_graph.contrastive.graph_nodes import GraphNodes
 from multissl_graph.contrastive.graphmae import GraphMAE, GraphMAEConfig
 from multissl_graph.contrastive.node_mask import NodeMask
@@ -131,6 +132,24 @@ def test_cca_ssg_loss_is_invariance_plus_lambda_decorrelation():
         CCASSGLoss(lambd=-1.0)
     with pytest.raises(InvalidDataError):
         CCASSGLoss()(h1, h2[:, :3])
+
+
+def test_grace_loss_is_nt_xent_over_both_views_value_and_gradient():
+    from multissl.objectives.ntxent import NTXent
+
+    generator = torch.Generator().manual_seed(0)
+    z1, z2 = (torch.randn(30, 8, generator=generator, requires_grad=True) for _ in range(2))
+    ours, logs = GRACELoss(temperature=0.4)(z1, z2)
+    core, _ = NTXent(temperature=0.4)(z1, z2)
+    torch.testing.assert_close(ours, core)
+    for a, b in zip(torch.autograd.grad(ours, (z1, z2)), torch.autograd.grad(core, (z1, z2))):
+        torch.testing.assert_close(a, b)
+    aligned, aligned_logs = GRACELoss(temperature=0.4)(z1, z1 * 3.0)  # each node's positive is itself, scaled
+    assert float(aligned_logs["positive_cosine"]) == pytest.approx(1.0) and float(aligned) < float(ours)
+    with pytest.raises(RecipeError):
+        GRACELoss(temperature=0.0)
+    with pytest.raises(InvalidDataError):
+        GRACELoss()(z1, z2[:, :3])
 
 
 def test_edge_drop_keeps_the_features_and_about_one_minus_p_of_the_edges_seeded():

@@ -4,8 +4,8 @@ Two views of the graph, each with its own edge-drop and feature-mask rates, go t
 ``g(h) = W₂ ELU(W₁ h)`` maps both; each node's positive is itself in the other view and its negatives are every other
 node of both views (inter- and intra-view):
 ``ℓ(u_i, v_i) = −log e^{θ(u_i,v_i)/τ} / (e^{θ(u_i,v_i)/τ} + Σ_{k≠i} e^{θ(u_i,v_k)/τ} + Σ_{k≠i} e^{θ(u_i,u_k)/τ})``,
-``θ`` the cosine, averaged over both directions. That is the core's NT-Xent over the ``2N`` projections, which this
-method uses. The embedding is the encoder's output (before the projection).
+``θ`` the cosine, averaged over both directions (:class:`~multissl_graph.contrastive.grace_loss.GRACELoss`). The
+embedding is the encoder's output (before the projection).
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import torch
 from torch import nn
 
 from multissl.methods.base import Method
-from multissl.methods.components import build_encoder, build_input, build_objective, build_views
+from multissl.methods.components import build_encoder, build_input, build_views
 from multissl.methods.generic_input import apply_views
+from multissl_graph.contrastive.grace_loss import GRACELoss
 
 
 @dataclasses.dataclass
@@ -55,7 +56,7 @@ class GRACE(Method):
         self.encoder = build_encoder(config.encoder, input_spec, config.encoder_options)
         width = self.encoder.output_dim
         self.projector = nn.Sequential(nn.Linear(width, config.projection_dim), nn.ELU(), nn.Linear(config.projection_dim, width))
-        self.objective = build_objective("ntxent", {"temperature": config.temperature})
+        self.objective = GRACELoss(config.temperature)
 
     def ssl_loss(self, batch: dict[str, torch.Tensor]):
         inputs = self.input.inputs(batch)
