@@ -16,9 +16,9 @@ task is not computed). One forward per step (:meth:`SelfTask.forward_step`) serv
 Validation (a graph with ``val_mask`` nodes): accuracy on those nodes in eval mode on the full graph;
 the best checkpoint follows it and the run keeps its weights (``trainer.restore_best``), as the
 reference's early stopping on validation accuracy. ``embed`` is ``relu(f(t(X), A))``, one row per node.
-On neighbour-loader mini-batches (``data.loader: neighbor``) the loss reads the seed nodes only; the tasks that need
-the whole graph at every step (PairwiseDistance, EdgeMask, PairwiseAttrSim, Distance2Labeled, ContextLabel: their
-``whole_graph`` says why) refuse them before the first step. Joint mode on mini-batches needs one sampled hop per
+On neighbour-loader mini-batches (``data.loader: neighbor``) the loss reads the seed nodes only (EdgeMask: the
+sampled edges of the batch); the tasks that need the whole graph at every step (PairwiseDistance, PairwiseAttrSim,
+Distance2Labeled, ContextLabel: their ``whole_graph`` says why) refuse them before the first step. Joint mode on mini-batches needs one sampled hop per
 layer of encoder and classifier (``num_neighbors`` of two entries by default).
 
 The task's targets and the encoder's input of the training graph (``t(X)``, as a sparse CSR tensor
@@ -154,7 +154,8 @@ class SelfTask(Method):
         seeds = batch.get("seed_count")
         features = dropped if self.task.after_dropout else h
         if seeds is not None:  # neighbour-loader mini-batch: the seed nodes come first
-            return self.task.loss(features[: int(seeds)], self.generator(h.device), batch["n_id"][: int(seeds)], inputs)
+            rows = len(features) if self.task.reads_neighbourhood else int(seeds)
+            return self.task.loss(features[:rows], self.generator(h.device), batch["n_id"][:rows], inputs)
         return self.task.loss(features, self.generator(h.device), None, inputs)
 
     def supervised_loss(self, batch, outputs):

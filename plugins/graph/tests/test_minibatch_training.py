@@ -54,6 +54,30 @@ def test_joint_selftask_trains_its_classifier_on_the_labelled_seed_nodes():
     assert run.embed(karate()).shape == (34, 128)
 
 
+def test_edge_mask_hides_the_masked_edges_of_a_mini_batch_and_scores_them_against_non_edges():
+    from multissl_graph.modality import Graph, GraphOptions
+    from multissl_graph.tasks.edge_mask import EdgeMask
+
+    modality = Graph(GraphOptions(loader="neighbor", num_neighbors=[4, 3]))
+    raw = modality.load(karate())
+    modality.fit(raw)
+    batch = next(iter(modality.dataloader(modality.dataset(raw), batch_size=8, shuffle=True, drop_last=True, num_workers=0, seed=0)))
+    task = EdgeMask(16, {"input_dim": 34}, mask_ratio=0.3)
+    task.prepare(batch["graph"], seed=0)
+    inputs = task.training_inputs(batch["x"], batch["edge_index"], batch["n_id"])
+    global_pairs = lambda local: set(map(tuple, batch["n_id"][local].sort(dim=-1).values.reshape(-1, 2).tolist()))  # noqa: E731
+    masked = set(map(tuple, task.masked.tolist()))
+    assert global_pairs(inputs.edge_index.t()).isdisjoint(masked)
+    positives = global_pairs(inputs.targets["masked"])
+    assert positives and positives <= masked
+    assert positives | global_pairs(inputs.edge_index.t()) == global_pairs(batch["edge_index"].t())
+    negatives = task.sample_non_edges(len(positives), torch.Generator().manual_seed(0), batch["n_id"])
+    edges = set(map(tuple, batch["graph"]["edge_index"].t().tolist()))
+    assert len(negatives) and all(tuple(pair) not in edges for pair in batch["n_id"][negatives].tolist())
+    loss, _ = task.loss(torch.randn(len(batch["n_id"]), 16), torch.Generator().manual_seed(0), batch["n_id"], inputs)
+    assert torch.isfinite(loss)
+
+
 class CountSteps(Callback):
     def __init__(self):
         self.steps = 0

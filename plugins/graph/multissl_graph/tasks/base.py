@@ -36,13 +36,15 @@ class PretextTask(nn.Module):
 
     Class flags: ``needs_labels`` (needs labelled training nodes, so joint training only),
     ``whole_graph`` (why the task needs the whole graph at every step; empty when it trains on
-    neighbour-loader subgraphs), ``after_dropout`` (reads ``h`` after the encoder's dropout, as the
-    reference does for every task but ContextLabel). The task's weight lambda
+    neighbour-loader subgraphs), ``reads_neighbourhood`` (on those subgraphs the loss reads the rows of
+    the sampled neighbours too, not only the seed nodes'), ``after_dropout`` (reads ``h`` after the
+    encoder's dropout, as the reference does for every task but ContextLabel). The task's weight lambda
     and per-dataset options are in :mod:`multissl_graph.tasks.reference_settings`.
     """
 
     needs_labels: ClassVar[bool] = False
     whole_graph: ClassVar[str] = ""
+    reads_neighbourhood: ClassVar[bool] = False
     after_dropout: ClassVar[bool] = True
 
     def __init__(self, hidden_dim: int, input_spec: dict[str, Any]) -> None:
