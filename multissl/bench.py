@@ -40,6 +40,8 @@ class BenchRun:
     method: str = ""
     train: dict[str, Any] = dataclasses.field(default_factory=dict)
     """The run's training metrics (final losses, ``collapse/rankme``, epochs, steps)."""
+    checkpoints: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    """Other checkpoints of the same run evaluated alike, by name: ``{"epoch", "rankme", "evaluation"}``."""
 
     def metrics(self) -> dict[str, float]:
         return {

@@ -70,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
                    "rank correlation with each recipe's metric")
     p.add_argument("--metric", nargs="+", action="extend", default=[], metavar="RECIPE=METRIC",
                    help="with --matrix: the metric a recipe's column shows (default: its report's first metric with a baseline)")
+    p.add_argument("--cell-set", nargs="+", action="extend", default=[], metavar="RECIPE/METHOD:KEY=VALUE",
+                   help="with --matrix: an override for one cell only (stated under the table)")
+    p.add_argument("--reuse", metavar="CSV", help="with --matrix: take the runs this matrix CSV holds for the same recipe, "
+                   "method, seed and configuration instead of running them (resumes a stopped bench)")
+    p.add_argument("--reuse-only", action="store_true", help="with --reuse: run nothing; the table shows the reused runs")
     p.set_defaults(handler=_bench)
 
     p = sub.add_parser("report", help="an HTML page of a saved run: training curves, evaluation, embedding map")
@@ -266,6 +271,8 @@ def _bench(args) -> int:
         raise MultisslError(f"--output {args.output} must end in .md (a .csv of the raw values is written beside it).")
     if args.matrix or args.methods:
         return _bench_matrix(args)
+    if args.reuse or args.cell_set or args.reuse_only:
+        raise MultisslError("--reuse, --reuse-only and --cell-set go with --methods ... --matrix.")
     runs = run_bench(args.recipes, args.seeds, args.set, keep=args.keep, progress=lambda line: print(line, flush=True))
     command = "multissl " + shlex.join(args.argv)
     print("\n" + markdown_table(runs, command))
@@ -284,12 +291,14 @@ def _bench(args) -> int:
 def _bench_matrix(args) -> int:
     import shlex
 
-    from multissl.bench_matrix import matrix_markdown, run_matrix, write_matrix
+    from multissl.bench_matrix import matrix_markdown, parse_cell_overrides, run_matrix, write_matrix
 
     if not (args.matrix and args.methods):
         raise MultisslError("--methods and --matrix go together: --methods simclr vicreg ... --matrix.")
     if args.keep is not None:
         raise MultisslError("--keep is not available with --matrix; bench one recipe at a time to keep its runs.")
+    if args.reuse_only and args.reuse is None:
+        raise MultisslError("--reuse-only needs --reuse CSV: the runs to show.")
     chosen = {}
     for assignment in args.metric:
         recipe, sep, metric = assignment.partition("=")
@@ -299,7 +308,8 @@ def _bench_matrix(args) -> int:
     command = "multissl " + shlex.join(args.argv)
     partial = None if args.output is None else lambda columns, cells: write_matrix(columns, cells, command, args.output, chosen)
     columns, cells = run_matrix(args.recipes, args.methods, args.seeds, args.set, progress=lambda line: print(line, flush=True),
-                                on_cell=partial)
+                                on_cell=partial, cell_overrides=parse_cell_overrides(args.cell_set), reuse=args.reuse,
+                                run_missing=not args.reuse_only)
     print("\n" + matrix_markdown(columns, cells, command, chosen))
     if args.output is not None:
         markdown, table = write_matrix(columns, cells, command, args.output, chosen)

@@ -82,7 +82,7 @@ def test_a_signal_stops_the_whole_matrix(tmp_path, monkeypatch):
     path = tmp_path / "wine_generic.yaml"
     path.write_text(TINY)
 
-    def interrupted(raw):
+    def interrupted(raw, **options):
         raise TrainingInterrupted("stopped by SIGTERM", 15)
 
     monkeypatch.setattr(api, "run_recipe", interrupted)
@@ -94,3 +94,86 @@ def test_cells_not_yet_run_say_so_in_partial_tables():
     cells = [_runs("a", [10, 11], [0.9, 0.8]), Cell("b", "d", finished=False)]
     table = matrix_markdown([Column("d", {}, "vectors", "x")], cells, "multissl bench d")
     assert "| b | — not run: the bench stopped before it |" in table
+
+
+def test_reuse_takes_the_runs_of_the_same_configuration_and_runs_only_the_rest(tmp_path, capsys):
+    path = tmp_path / "wine_generic.yaml"
+    path.write_text(TINY)
+    first, second = tmp_path / "first.md", tmp_path / "second.md"
+    common = ["bench", str(path), "--methods", "simclr", "vicreg", "--matrix", "--set",
+              "method.encoder_options={hidden_dims: [16], output_dim: 8}"]
+    assert main([*common, "--seeds", "0", "-o", str(first)]) == 0
+    assert main([*common, "--seeds", "0", "1", "--reuse", str(first.with_suffix(".csv")), "-o", str(second),
+                 "--cell-set", "wine_generic/vicreg:optimizer.lr=0.002"]) == 0
+    assert "1 runs reused, 3 to run" in capsys.readouterr().out  # vicreg's seed 0 trained another configuration
+    before = list(csv.DictReader(first.with_suffix(".csv").open()))
+    after = list(csv.DictReader(second.with_suffix(".csv").open()))
+    kept = [row for row in after if row["method"] == "simclr" and row["seed"] == "0"]
+    assert kept == [row for row in before if row["method"] == "simclr"]
+    assert {(row["method"], row["seed"]) for row in after} == {(m, s) for m in ("simclr", "vicreg") for s in "01"}
+    assert "`wine_generic` × `vicreg` trains with `optimizer.lr=0.002`." in second.read_text()
+
+    table = tmp_path / "reused.md"
+    assert main([*common, "--seeds", "0", "1", "2", "--reuse", str(second.with_suffix(".csv")), "--reuse-only",
+                 "-o", str(table)]) == 0
+    simclr = next(line for line in table.read_text().splitlines() if line.startswith("| simclr |"))
+    vicreg = next(line for line in table.read_text().splitlines() if line.startswith("| vicreg |"))
+    assert "(2 of 3 seeds)" in simclr and "not run" in vicreg  # vicreg's runs were made with another learning rate
+    assert main([*common, "--seeds", "0", "--cell-set", "wine_generic/byol:loader.batch_size=8"]) != 0
+    assert "--cell-set names cells not in the matrix: ['wine_generic/byol']" in capsys.readouterr().err
+
+
+def test_a_run_whose_rankme_peaked_early_is_evaluated_again_at_that_epoch(tmp_path, monkeypatch):
+    from multissl.bench_matrix import BEST_RANKME, run_and_evaluate_checkpoints, write_matrix
+    from multissl.bench_reuse import read_rows
+    from multissl.engine import collapse_monitor
+    from multissl.recipe import read_recipe
+
+    measured = collapse_monitor.collapse_signal
+    falling = iter([30.0, 20.0, 10.0])  # RankMe highest after the first epoch
+
+    def signal(embeddings):
+        return {**measured(embeddings), "rankme": next(falling)}
+
+    monkeypatch.setattr(collapse_monitor, "collapse_signal", signal)
+    from multissl import api
+
+    evaluated, evaluate = [], api.run_evaluators
+
+    def weighed(run, *args):  # each evaluation's weights, summed
+        evaluated.append(float(sum(p.sum() for p in run.method.parameters())))
+        return evaluate(run, *args)
+
+    monkeypatch.setattr(api, "run_evaluators", weighed)
+    path = tmp_path / "wine_generic.yaml"
+    path.write_text(TINY)
+    raw = method_recipe(read_recipe(path), "simclr", ["trainer.max_epochs=3"])
+    run = run_and_evaluate_checkpoints(raw, 0, "wine_generic", "simclr")
+    held = run.checkpoints[BEST_RANKME]
+    assert run.train["epochs"] == 3 and run.train["collapse/rankme"] == 10.0
+    assert held["epoch"] == 1 and held["rankme"] == 30.0
+    assert len(evaluated) == 2 and evaluated[0] != evaluated[1]  # the last epoch's weights, then the first's
+    assert held["evaluation"].keys() == run.evaluation.keys()
+    cell = Cell("simclr", "wine_generic", [run], config="abc")
+    _, table = write_matrix([Column("wine_generic", {}, "vectors", "wine")], [cell], "multissl bench", tmp_path / "m.md")
+    (back,) = read_rows(table).values()
+    assert back.checkpoints[BEST_RANKME]["evaluation"] == pytest.approx(
+        {k: v for k, v in held["evaluation"].items() if isinstance(v, float) or k.startswith("baseline")})
+    assert back.metrics() == pytest.approx(run.metrics()) and back.train["epochs"] == 3
+
+
+def test_rankme_across_checkpoints_and_the_selected_epoch_against_the_last():
+    def run(seed, method, last, early):
+        """``last`` and ``early``: (rankme, accuracy) at the last epoch (5) and the highest-RankMe one (epoch 2 if
+        ``early``, else the last)."""
+        held = {"epoch": 2, "rankme": early[0], "evaluation": {"acc": early[1]}} if early else \
+            {"epoch": 5, "rankme": last[0], "evaluation": {"acc": last[1]}}
+        return BenchRun("d", seed, {"acc": last[1]}, 1.0, 1.0, method=method,
+                        train={"collapse/rankme": last[0], "epochs": 5}, checkpoints={"rankme": held})
+
+    cells = [Cell("a", "d", [run(0, "a", (10, 0.5), (12, 0.6)), run(1, "a", (11, 0.55), None)]),
+             Cell("b", "d", [run(0, "b", (20, 0.7), (25, 0.65))])]
+    (reading,) = rankme_readings([Column("d", {}, "vectors", "x")], cells, {"d": "acc"})
+    # checkpoints: (10, .5) (12, .6) (11, .55) (20, .7) (25, .65): ranks 1 3 2 4 5 vs 1 3 2 5 4
+    assert reading.checkpoints == 5 and reading.rho_checkpoints == pytest.approx(0.9)
+    assert reading.selection() == "+0.0167 (1 better, 1 worse, 1 same epoch of 3)"
