@@ -89,8 +89,8 @@ class SeedBatchSampler(DistributedSampler):
 
 class NeighborBatches(Dataset):
     """``dataset[(key, seeds)]``: the batch of ``seeds`` and their sampled neighbourhoods, in the full-batch format
-    plus ``n_id`` (global ids, seeds first), ``seed_count`` and ``graph`` (the whole graph, shared, never copied);
-    only seed nodes count in ``train_mask`` and ``val_mask``."""
+    plus ``n_id`` (global ids, seeds first) and ``seed_count``; only seed nodes count in ``train_mask`` and
+    ``val_mask``."""
 
     def __init__(self, graph: dict[str, torch.Tensor], num_neighbors: list[int]) -> None:
         self.graph = graph
@@ -109,7 +109,7 @@ class NeighborBatches(Dataset):
         return {
             "x": graph["x"][nodes], "edge_index": torch.stack([out.row, out.col]), "y": graph["y"][nodes],
             "train_mask": graph["train_mask"][nodes] & is_seed, "val_mask": graph["val_mask"][nodes] & is_seed,
-            "n_id": nodes, "seed_count": torch.tensor(count), "graph": graph,
+            "n_id": nodes, "seed_count": torch.tensor(count),
         }
 
 
@@ -117,9 +117,20 @@ def _as_is(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return batch
 
 
+class NeighborLoader(DataLoader):
+    """Adds ``graph`` (the whole preprocessed graph, for targets computed once) to each batch in the process that
+    trains: a batch made by a worker process passes through shared memory, and the graph with it would be copied
+    there at every batch."""
+
+    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+        graph = self.dataset.graph
+        for batch in super().__iter__():
+            yield {**batch, "graph": graph}
+
+
 def neighbor_loader(graph: dict[str, torch.Tensor], num_neighbors: list[int], batch_size: int, *, shuffle: bool,
                     drop_last: bool, num_workers: int, seed: int) -> DataLoader:
     """Batches of ``batch_size`` seed nodes with ``num_neighbors[i]`` neighbours sampled per node at hop ``i``."""
     sampler = SeedBatchSampler(int(graph["x"].shape[0]), batch_size, shuffle=shuffle, drop_last=drop_last, seed=seed)
-    return DataLoader(NeighborBatches(graph, num_neighbors), sampler=sampler, batch_size=None, collate_fn=_as_is,
-                      num_workers=num_workers, persistent_workers=num_workers > 0)
+    return NeighborLoader(NeighborBatches(graph, num_neighbors), sampler=sampler, batch_size=None, collate_fn=_as_is,
+                          num_workers=num_workers, persistent_workers=num_workers > 0)

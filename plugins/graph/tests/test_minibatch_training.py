@@ -78,6 +78,23 @@ def test_edge_mask_hides_the_masked_edges_of_a_mini_batch_and_scores_them_agains
     assert torch.isfinite(loss)
 
 
+def test_worker_processes_make_the_same_batches_and_never_copy_the_whole_graph():
+    from multissl_graph.modality import Graph, GraphOptions
+
+    modality = Graph(GraphOptions(loader="neighbor", num_neighbors=[4, 3]))
+    raw = modality.load(karate())
+    modality.fit(raw)
+    dataset = modality.dataset(raw)
+    batches = {}
+    for workers in (0, 2):
+        loader = modality.dataloader(dataset, batch_size=8, shuffle=True, drop_last=False, num_workers=workers, seed=1)
+        batches[workers] = list(loader)
+    assert len(batches[0]) == len(batches[2]) == 5
+    for alone, pooled in zip(batches[0], batches[2]):
+        assert torch.equal(alone["n_id"], pooled["n_id"]) and torch.equal(alone["edge_index"], pooled["edge_index"])
+        assert pooled["graph"] is dataset.graph
+
+
 class CountSteps(Callback):
     def __init__(self):
         self.steps = 0
