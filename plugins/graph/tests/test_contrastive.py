@@ -241,6 +241,28 @@ def test_the_probe_keeps_the_l2_strength_best_on_the_validation_nodes():
     val[5:25] = val[90:105] = True
     test = ~(train | val)  # 35 nodes of class 0, 15 of class 1
     graph = Data(y=torch.as_tensor(y), val_mask=val)
-    strict = _probe_accuracy(embeddings, graph, train, test, NodeClassificationOptions(probe_c=[1e-6]))
-    picked = _probe_accuracy(embeddings, graph, train, test, NodeClassificationOptions(probe_c=[1e-6, 10.0], probe_standardize=True))
+    strict = _probe_accuracy(embeddings, graph, train, test, NodeClassificationOptions(probe="sklearn", probe_c=[1e-6]))
+    picked = _probe_accuracy(
+        embeddings, graph, train, test, NodeClassificationOptions(probe="sklearn", probe_c=[1e-6, 10.0], probe_standardize=True)
+    )
     assert strict == pytest.approx(15 / 50) and picked > 0.95  # strict: class 1 everywhere
+
+
+def test_the_adam_probe_scores_the_test_nodes_at_the_best_validation_epoch():
+    from torch_geometric.data import Data
+
+    from multissl_graph.node_classification import NodeClassificationOptions, _probe_accuracy
+
+    generator = np.random.default_rng(0)
+    y = np.repeat([0, 1], 60)
+    embeddings = np.c_[y + 0.2 * generator.standard_normal(120), generator.standard_normal(120)]
+    train, val = torch.zeros(120, dtype=torch.bool), torch.zeros(120, dtype=torch.bool)
+    train[:5] = train[60:90] = True
+    val[5:25] = val[90:105] = True
+    test = ~(train | val)
+    graph = Data(y=torch.as_tensor(y), val_mask=val)
+    options = NodeClassificationOptions(probe_lr=0.1)  # two features at unit scale: a faster rate than Cora's
+    trained = _probe_accuracy(embeddings, graph, train, test, options, seed=0)
+    assert trained > 0.95 and trained == _probe_accuracy(embeddings, graph, train, test, options, seed=0)
+    one_step = _probe_accuracy(embeddings, graph, train, test, NodeClassificationOptions(probe_lr=0.1, probe_epochs=1))
+    assert one_step < 0.5  # one step from a random start: the score is the trained epoch's, not a fixed one
