@@ -10,6 +10,11 @@ here is two integers, so the loader below keeps it itself:
   so any epoch's order is known without replaying earlier ones; Lightning calls ``set_epoch`` before each;
 - the position is the number of batches handed out in the current epoch; a resumed epoch skips that many
   batches of indices (no sample is loaded to skip it).
+
+Under several processes (DDP: ``ddp``, ``ddp_spawn``, torchrun, srun) each process takes a disjoint share of the
+same epoch order, of equal length on every process, so every process takes the same number of steps. The sampler
+is a ``DistributedSampler`` so that Lightning (``use_distributed_sampler``) keeps it rather than wrapping it in its
+``DistributedSamplerWrapper``, which would pad the epoch with repeated samples when the size does not divide.
 """
 
 from __future__ import annotations
@@ -20,26 +25,43 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from lightning.pytorch.callbacks import Callback
-from torch.utils.data import DataLoader, Sampler
+from torch.utils.data import DataLoader, DistributedSampler
 
 
-class EpochShuffleSampler(Sampler[int]):
-    """Indices ``0..size-1`` in the order ``randperm(size)`` under a generator seeded by ``SeedSequence([seed, epoch])``."""
+class EpochShuffleSampler(DistributedSampler):
+    """Indices ``0..size-1`` in the order ``randperm(size)`` under a generator seeded by ``SeedSequence([seed, epoch])``;
+    under ``W`` processes, process ``r`` takes ``order[r : W * (size // W) : W]``.
 
-    def __init__(self, size: int, seed: int) -> None:
+    The ``size % W`` samples at the end of an epoch's order are left out of that epoch (``DistributedSampler`` with
+    ``drop_last=True``); the order changes each epoch, so which ones changes too. The process group is read at
+    iteration, not construction: under ``ddp_spawn`` the loader is built before the group exists.
+    """
+
+    def __init__(self, size: int, seed: int) -> None:  # DistributedSampler's own __init__ asks for the process group
         self.size, self.seed, self.epoch = size, seed, 0
+
+    @property
+    def num_replicas(self) -> int:
+        return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+
+    @property
+    def rank(self) -> int:
+        return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return self.size
+        return self.size // self.num_replicas
 
     def __iter__(self) -> Iterator[int]:
         entropy = [self.seed % 2**64, self.epoch]  # SeedSequence takes non-negative integers; recipes allow any seed
         epoch_seed = int(np.random.SeedSequence(entropy).generate_state(1, dtype=np.uint64)[0]) >> 1  # a Python int: numpy 1.x refuses uint64 >> int
-        yield from torch.randperm(self.size, generator=torch.Generator().manual_seed(epoch_seed)).tolist()
+        order = torch.randperm(self.size, generator=torch.Generator().manual_seed(epoch_seed))
+        replicas = self.num_replicas
+        yield from order[self.rank : replicas * (self.size // replicas) : replicas].tolist()
 
 
 class ResumableDataLoader(DataLoader):
