@@ -120,7 +120,9 @@ class Modality(abc.ABC):
         """Batches of ``dataset``; modalities with their own batching (by duration, graphs) override this.
 
         Shuffled batches come from a :class:`~multissl.engine.resumable_loader.ResumableDataLoader`: each
-        epoch's order depends on ``(seed, epoch)`` only, and a run resumed inside an epoch continues where it stopped."""
+        epoch's order depends on ``(seed, epoch)`` only, and a run resumed inside an epoch continues where it stopped.
+        Under several processes (DDP) each takes a disjoint share of that order, equal in length on every process
+        (Lightning keeps the sampler: it is a ``DistributedSampler``)."""
         generator = torch.Generator().manual_seed(seed)  # worker seeds: the global RNG stays untouched
         options = dict(
             batch_size=batch_size, drop_last=drop_last, num_workers=num_workers, collate_fn=self.collate,

@@ -1,9 +1,14 @@
 """The ``sensor`` modality: synchronised wearable-device streams cut into windows on the fly.
 
 Batches are ``{"x": (N, T, C) anchor-device windows, "devices": (N, D, T, C) the same time span on
-every device, "anchor": (N,) the anchor's index among the devices}``. Each device is standardised per channel with its training mean and standard
-deviation (NaN gaps ignored), saved in ``state_dict``. Windows touching a gap are dropped and counted
+every device, "anchor": (N,) the anchor's index among the devices}``. Each device is standardised per channel with
+its training mean and standard deviation (NaN gaps ignored; fitted in one chunked pass), saved in ``state_dict``;
+windows are standardised when their batch is built. Windows touching a gap are dropped and counted
 (``dropped_windows``).
+
+Data larger than memory: a directory of ``<device>.npy`` (T, C) files (and ``labels.npy``) is one recording, a
+directory of such directories is one recording each (named by the directory). They are never read whole:
+validation and fitting read chunks, and a batch reads only its windows (:mod:`multissl_sensor.lazy_streams`).
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from torch.utils.data import Dataset
 
 from multissl.errors import EmptyDataError, InvalidDataError, RecipeError
 from multissl.modalities.base import Modality, PreprocessingState
-from multissl_sensor.streams import Recording, SensorStreams, concatenate, read_streams
-from multissl_sensor.windows import majority_labels, window_starts
+from multissl_sensor.channel_statistics import channel_statistics
+from multissl_sensor.streams import SCAN_ROWS, Recording, SensorStreams, concatenate, read_streams
+from multissl_sensor.windows import majority_labels
 
 SENSOR_VIEWS = [
     {"name": "sensor_rotation"},
@@ -51,13 +57,15 @@ class SensorOptions:
 
 
 class _WindowDataset(Dataset):
-    def __init__(self, values: torch.Tensor, starts: np.ndarray, window: int) -> None:
+    """The (D, window, C) span of every device at each start, as read (unscaled): ``collate`` standardises."""
+
+    def __init__(self, values: np.ndarray | Any, starts: np.ndarray, window: int) -> None:
         self.values, self.starts, self.window = values, starts, window
 
     def __len__(self) -> int:
         return len(self.starts)
 
-    def __getitem__(self, index: int) -> torch.Tensor:
+    def __getitem__(self, index: int) -> np.ndarray:
         start = int(self.starts[index])
         return self.values[:, start : start + self.window]
 
@@ -99,6 +107,8 @@ class Sensor(Modality):
     def load(self, source: Any) -> SensorStreams:
         """One recording, or a list of recordings (e.g. subjects) whose windows never cross from one to the next.
         A :class:`Recording` names its recording; a file is named by its path, anything else ``recording<i>``."""
+        if isinstance(source, str | Path) and Path(source).is_dir() and not any(Path(source).glob("*.npy")):
+            source = [Recording(d.name, d) for d in sorted(Path(source).iterdir()) if d.is_dir()] or source
         if isinstance(source, list | tuple):
             if not source:
                 raise EmptyDataError("sensor got an empty list of recordings.")
@@ -112,7 +122,7 @@ class Sensor(Modality):
                 f"data.window is {self.options.window} samples but these recordings are shorter (name: samples): "
                 f"{short}; use a shorter window or leave those recordings out."
             )
-        window_starts(streams.values, self.options.window, self.options.stride, streams.recording_starts)  # all gaps?
+        streams.window_starts(self.options.window, self.options.stride)  # all gaps?
         return streams
 
     def _load_one(self, source: Any, position: int) -> SensorStreams:
@@ -129,7 +139,8 @@ class Sensor(Modality):
         if missing:
             raise InvalidDataError(f"Devices {missing} are not in the data, which has {streams.devices}.")
         order = [streams.devices.index(d) for d in wanted]
-        streams = SensorStreams(streams.values[order], streams.labels, list(wanted), recording_names=[name])
+        gaps = streams.gaps if order == list(range(len(streams.devices))) else None  # None: found again for these devices
+        streams = SensorStreams(streams.values[order], streams.labels, list(wanted), recording_names=[name], gaps=gaps)
         if self.fitted and streams.values.shape[2] != self.mean.shape[1]:
             raise InvalidDataError(
                 f"Each device has {streams.values.shape[2]} channels but the run was trained on {self.mean.shape[1]}."
@@ -140,28 +151,36 @@ class Sensor(Modality):
 
     def fit(self, raw: SensorStreams) -> None:
         self.devices = list(raw.devices)
-        self.mean = np.nanmean(raw.values, axis=1).astype(np.float32)
-        std = np.nanstd(raw.values, axis=1).astype(np.float32)
+        mean, std = channel_statistics(raw.values, SCAN_ROWS)
+        self.mean = mean.astype(np.float32)
+        std = std.astype(np.float32)
         self.scale = np.where(std > 0, std, 1.0).astype(np.float32)
         self.fitted = True
 
     def transform(self, raw: SensorStreams) -> torch.Tensor:
-        """Standardised streams (D, T, C) as float32."""
+        """The whole streams standardised, (D, T, C) float32 in memory (training reads windows instead)."""
+        return self._standardise(torch.from_numpy(np.asarray(raw.values)))
+
+    def _standardise(self, windows: torch.Tensor, device: int | None = None) -> torch.Tensor:
+        """``(x - mean) / scale`` of (..., D, T, C) windows of every device, or (..., T, C) of device ``device``."""
         if not self.fitted:
             raise InvalidDataError("The sensor preprocessing is not fitted yet: call fit(raw) on training data first.")
-        return torch.from_numpy((raw.values - self.mean[:, None, :]) / self.scale[:, None, :])
+        mean, scale = torch.from_numpy(self.mean), torch.from_numpy(self.scale)
+        if device is None:
+            return (windows - mean[:, None, :]) / scale[:, None, :]
+        return (windows - mean[device]) / scale[device]
 
     def dataset(self, raw: SensorStreams) -> Dataset:
         opts = self.options
-        starts, self.dropped_windows = window_starts(raw.values, opts.window, opts.stride, raw.recording_starts)
-        return _WindowDataset(self.transform(raw), starts, opts.window)
+        starts, self.dropped_windows = raw.window_starts(opts.window, opts.stride)
+        return _WindowDataset(raw.values, starts, opts.window)
 
     def anchor_index(self) -> int:
         """Position of the anchor device among ``devices``."""
         return self.devices.index(self.options.anchor) if self.options.anchor is not None else 0
 
-    def collate(self, items: list[torch.Tensor]) -> dict[str, torch.Tensor]:
-        devices = torch.stack(items)
+    def collate(self, items: list[np.ndarray]) -> dict[str, torch.Tensor]:
+        devices = self._standardise(torch.from_numpy(np.stack(items)))
         anchor = self.anchor_index()
         return {"x": devices[:, anchor], "devices": devices, "anchor": torch.full((len(items),), anchor)}
 
@@ -179,20 +198,20 @@ class Sensor(Modality):
 
     def anchor_windows(self, raw: SensorStreams) -> torch.Tensor:
         """The anchor device's standardised windows (N, T, C), in the order of :meth:`dataset` and :meth:`labels`."""
-        dataset = self.dataset(raw)
-        anchor = dataset.values[self.anchor_index()]  # (T, C): only the anchor device is cut into windows
-        return anchor.unfold(0, dataset.window, 1)[torch.from_numpy(dataset.starts)].transpose(1, 2).contiguous()
+        dataset, anchor = self.dataset(raw), self.anchor_index()  # only the anchor device is read
+        windows = np.stack([raw.values[anchor, start : start + dataset.window] for start in dataset.starts.tolist()])
+        return self._standardise(torch.from_numpy(windows), anchor)
 
     def labels(self, raw: SensorStreams) -> np.ndarray | None:
         if raw.labels is None:
             return None
-        starts, _ = window_starts(raw.values, self.options.window, self.options.stride, raw.recording_starts)
+        starts, _ = raw.window_starts(self.options.window, self.options.stride)
         return majority_labels(raw.labels, starts, self.options.window)
 
     def sample_ids(self, raw: SensorStreams) -> list[str]:
         """``<recording>:<start>`` per window, in :meth:`dataset` order: the recording's name and the window's first
         sample counted from that recording's start (the same window keeps its id whatever recordings come with it)."""
-        starts, _ = window_starts(raw.values, self.options.window, self.options.stride, raw.recording_starts)
+        starts, _ = raw.window_starts(self.options.window, self.options.stride)
         recording = np.searchsorted(raw.recording_starts, starts, side="right") - 1
         offsets = starts - raw.recording_starts[recording]
         return [f"{raw.recording_names[r]}:{int(o)}" for r, o in zip(recording, offsets)]

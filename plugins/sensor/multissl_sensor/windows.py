@@ -9,15 +9,15 @@ from multissl.errors import EmptyDataError, InvalidDataError
 
 
 def window_starts(
-    values: np.ndarray, window: int, stride: int, recording_starts: np.ndarray | None = None
+    length: int, window: int, stride: int, recording_starts: np.ndarray | None = None, gaps: np.ndarray | None = None
 ) -> tuple[np.ndarray, int]:
     """Starts ``r, r + stride, r + 2*stride, ...`` of windows of ``window`` samples within each recording
-    (beginning at ``r`` in ``recording_starts``, default one recording) of ``values`` (D, T, C).
+    (beginning at ``r`` in ``recording_starts``, default one recording) of streams ``length`` samples long.
 
-    Gap policy: a window touching a NaN on any device or channel is dropped. Returns the kept starts
-    and how many were dropped.
+    Gap policy: a window touching a gap (``gaps``: sorted positions where any device or channel is NaN) is
+    dropped. Returns the kept starts and how many were dropped.
     """
-    bounds = np.append(recording_starts if recording_starts is not None else [0], values.shape[1])
+    bounds = np.append(recording_starts if recording_starts is not None else [0], length)
     lengths = np.diff(bounds)
     if window > lengths.max():
         raise InvalidDataError(
@@ -25,9 +25,8 @@ def window_starts(
             "use a shorter window or more data."
         )
     starts = np.concatenate([np.arange(b, b + n - window + 1, stride) for b, n in zip(bounds, lengths)])
-    gap = np.isnan(values).any(axis=(0, 2))
-    gaps_before = np.concatenate([[0], np.cumsum(gap)])
-    touches_gap = gaps_before[starts + window] > gaps_before[starts]
+    gaps = np.zeros(0, dtype=np.int64) if gaps is None else gaps
+    touches_gap = np.searchsorted(gaps, starts + window) > np.searchsorted(gaps, starts)  # a gap in [start, start + window)
     kept = starts[~touches_gap]
     if len(kept) == 0:
         raise EmptyDataError(

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import torch
 from multissl_sensor.modality import Sensor, SensorOptions
+from multissl_sensor.streams import gap_positions
 from multissl_sensor.windows import majority_labels, window_starts
 
 from multissl.errors import InvalidDataError
@@ -40,7 +41,7 @@ def test_labels_per_window_by_majority_with_ties_to_the_smallest():
 def test_windows_touching_a_gap_are_dropped_and_counted():
     values = np.zeros((2, 50, 3), dtype=np.float32)
     values[1, 25, 2] = np.nan
-    starts, dropped = window_starts(values, 10, 5)
+    starts, dropped = window_starts(50, 10, 5, gaps=gap_positions(values))
     np.testing.assert_array_equal(starts, [0, 5, 10, 15, 30, 35, 40])  # 20 and 25 cover sample 25
     assert dropped == 2
 
