@@ -61,11 +61,14 @@ class SensorStreams:
         return window_starts(self.values.shape[1], window, stride, self.recording_starts, self.gaps)
 
     def recordings(self, label_key: str) -> list[Recording]:
-        """Each recording as a :class:`Recording` of ``{device: (T, C) array, label_key: labels}`` (as read, unscaled)."""
+        """Each recording as a :class:`Recording` of ``{device: (T, C) array, label_key: labels}`` (as read, unscaled;
+        a recording read on demand stays so: its devices are its files)."""
         bounds = np.append(self.recording_starts, self.values.shape[1])
         parts = []
-        for name, start, stop in zip(self.recording_names, bounds[:-1], bounds[1:]):
-            source: dict[str, Any] = {device: self.values[d, start:stop] for d, device in enumerate(self.devices)}
+        for r, (name, start, stop) in enumerate(zip(self.recording_names, bounds[:-1], bounds[1:])):
+            lazy = isinstance(self.values, StreamParts)
+            streams = self.values.parts[r] if lazy else [self.values[d, start:stop] for d in range(len(self.devices))]
+            source: dict[str, Any] = dict(zip(self.devices, streams))
             if self.labels is not None:
                 source[label_key] = self.labels[start:stop]
             parts.append(Recording(name, source))

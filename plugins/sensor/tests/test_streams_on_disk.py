@@ -50,6 +50,9 @@ def test_a_directory_gives_the_windows_statistics_and_labels_of_the_same_streams
     np.testing.assert_array_equal(batch["devices"].numpy(), reference["devices"].numpy())
     np.testing.assert_array_equal(on_disk.labels(raw), in_memory.labels(expected))
     assert on_disk.sample_ids(raw) == in_memory.sample_ids(expected)
+    subjects = raw.recordings("labels")  # as leave-one-subject-out splits them: still files
+    assert [s.name for s in subjects] == ["s1", "s2"] and isinstance(subjects[1].source["d0"], NpyFile)
+    np.testing.assert_array_equal(np.asarray(on_disk.load(subjects[1:]).values), expected.values[:, 95:])
 
 
 def test_gaps_and_statistics_are_found_chunk_by_chunk(tmp_path, monkeypatch):
