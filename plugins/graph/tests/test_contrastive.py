@@ -110,6 +110,30 @@ def test_graphmae_masks_half_the_nodes_with_its_token_and_scores_them_only():
     assert int((corrupted[mask] == 0).all(dim=1).sum()) == 17 - int(0.2 * 17)  # the token is zero at start
 
 
+def test_graphmae_remasks_the_masked_rows_before_the_decoder():
+    modality, batch = karate()
+    method = GraphMAE(GraphMAEConfig(), modality.input_spec())
+    seen = {}
+    corrupt = method.corrupt
+    method.corrupt = lambda x, generator: seen.setdefault("corrupted", corrupt(x, generator))
+    method.decoder.register_forward_pre_hook(lambda module, args: seen.update(decoder_input=args[0].detach()))
+    method.ssl_loss(batch)
+    mask, hidden = seen["corrupted"][1], seen["decoder_input"]
+    assert torch.all(hidden[mask] == 0) and torch.all(hidden[~mask].abs().sum(dim=1) > 0)
+
+
+def test_bgrl_target_encoder_gets_no_gradient_and_starts_as_the_online_one():
+    modality, batch = karate()
+    method = method_for("bgrl", modality)
+    teacher = method.target_encoder.teacher
+    assert all(torch.equal(a, b) for a, b in zip(teacher.parameters(), method.encoder.parameters()))
+    loss, logs = method.ssl_loss(batch)
+    loss.backward()
+    assert all(p.grad is None for p in teacher.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in method.encoder.parameters())
+    assert 0.0 <= float(loss) <= 8.0  # two terms of 2 - 2 cos each
+
+
 def test_graphmae_mask_token_learns():
     modality, batch = karate()
     method = GraphMAE(GraphMAEConfig(), modality.input_spec())
