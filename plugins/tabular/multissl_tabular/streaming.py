@@ -12,6 +12,7 @@ table order: the files in ``pyarrow.dataset``'s order (that of ``pandas.read_par
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,15 +77,21 @@ def parquet_dataset(path: Path) -> pyarrow.dataset.Dataset:
 @dataclasses.dataclass
 class ParquetStream:
     """A Parquet file or directory read lazily: its row groups (``piece_rows`` rows each, in table order), and the
-    labels (one column, read whole)."""
+    labels (the column ``label_column``, read whole when first asked for: pretraining never reads it)."""
 
     path: Path
     dataset: Any
     pieces: list[tuple[int, int]]
     """``(file index, row group id)`` of every row group, in table order."""
     piece_rows: list[int]
-    labels: np.ndarray | None
+    label_column: str | None
     batch_rows: int
+
+    @functools.cached_property
+    def labels(self) -> np.ndarray | None:
+        if self.label_column is None:
+            return None
+        return self.dataset.to_table(columns=[self.label_column]).column(0).to_numpy()
 
     @property
     def n_rows(self) -> int:
@@ -145,10 +152,8 @@ def open_stream(modality: Tabular, path: Path) -> ParquetStream:
             f"Columns {absent[:10]} ({len(absent)} in all) are not in {path}; the run uses {len(needed)} columns. "
             f"The table has: {columns[:20]}."
         )
-    labels = None
-    if label is not None and label in columns:
-        labels = dataset.to_table(columns=[label]).column(0).to_numpy()
-    return ParquetStream(path, dataset, pieces, piece_rows, labels, options.stream_batch_rows)
+    label_column = label if label is not None and label in columns else None
+    return ParquetStream(path, dataset, pieces, piece_rows, label_column, options.stream_batch_rows)
 
 
 class StreamedRows(IterableDataset):
