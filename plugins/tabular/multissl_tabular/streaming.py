@@ -113,7 +113,10 @@ class ParquetStream:
             file, group = self.pieces[part.piece]
             row_group = fragments[file].subset(row_group_ids=[group])
             offset = 0
-            for batch in row_group.to_batches(schema=self.dataset.schema, columns=columns, batch_size=self.batch_rows):
+            # one record batch read ahead (pyarrow's default, 16, would decode a large row group whole)
+            batches = row_group.to_batches(schema=self.dataset.schema, columns=columns, batch_size=self.batch_rows,
+                                           batch_readahead=1)
+            for batch in batches:
                 low, high = max(part.start - offset, 0), min(part.stop - offset, batch.num_rows)
                 offset += batch.num_rows
                 if low < high:
