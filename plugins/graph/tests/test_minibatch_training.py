@@ -54,6 +54,11 @@ def test_joint_selftask_trains_its_classifier_on_the_labelled_seed_nodes():
     assert run.embed(karate()).shape == (34, 128)
 
 
+def undirected_pairs(nodes, local_pairs):
+    """The set of global ``(u, v)``, ``u <= v``, of a batch's ``(P, 2)`` pairs of rows."""
+    return set(map(tuple, nodes[local_pairs].sort(dim=-1).values.reshape(-1, 2).tolist()))
+
+
 def test_edge_mask_hides_the_masked_edges_of_a_mini_batch_and_scores_them_against_non_edges():
     from multissl_graph.modality import Graph, GraphOptions
     from multissl_graph.tasks.edge_mask import EdgeMask
@@ -65,12 +70,13 @@ def test_edge_mask_hides_the_masked_edges_of_a_mini_batch_and_scores_them_agains
     task = EdgeMask(16, {"input_dim": 34}, mask_ratio=0.3)
     task.prepare(batch["graph"], seed=0)
     inputs = task.training_inputs(batch["x"], batch["edge_index"], batch["n_id"])
-    global_pairs = lambda local: set(map(tuple, batch["n_id"][local].sort(dim=-1).values.reshape(-1, 2).tolist()))  # noqa: E731
     masked = set(map(tuple, task.masked.tolist()))
-    assert global_pairs(inputs.edge_index.t()).isdisjoint(masked)
-    positives = global_pairs(inputs.targets["masked"])
+    nodes = batch["n_id"]
+    kept = undirected_pairs(nodes, inputs.edge_index.t())
+    positives = undirected_pairs(nodes, inputs.targets["masked"])
+    assert kept.isdisjoint(masked)
     assert positives and positives <= masked
-    assert positives | global_pairs(inputs.edge_index.t()) == global_pairs(batch["edge_index"].t())
+    assert positives | kept == undirected_pairs(nodes, batch["edge_index"].t())
     negatives = task.sample_non_edges(len(positives), torch.Generator().manual_seed(0), batch["n_id"])
     edges = set(map(tuple, batch["graph"]["edge_index"].t().tolist()))
     assert len(negatives) and all(tuple(pair) not in edges for pair in batch["n_id"][negatives].tolist())
