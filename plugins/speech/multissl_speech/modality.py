@@ -159,7 +159,8 @@ class Speech(Modality):
             statistics.update(features[valid].double().numpy())
         return statistics
 
-    def _feature_batches(self, raw: AudioCollection, cmvn: str | None, batch_size: int = 32) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def _feature_batches(self, raw: AudioCollection, cmvn: str | None,
+                         batch_size: int = 32) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """``(features (N, T, F), valid frames (N, T))`` per batch of clips in input order."""
         extractor = FeatureExtractor(self.feature_config(cmvn=cmvn))
         loader = self.dataloader(WaveformDataset(raw.waveforms, raw.sample_rate), batch_size=batch_size, shuffle=False,
