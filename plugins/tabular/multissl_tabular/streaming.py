@@ -183,6 +183,9 @@ class StreamedBatches(IterableDataset):
     def __init__(self, rows: StreamedRows, batch_size: int, shuffle: bool, drop_last: bool, seed: int) -> None:
         self.rows, self.batch_size, self.shuffle, self.drop_last, self.seed = rows, batch_size, shuffle, drop_last, seed
         self.epoch = 0
+        self.process: tuple[int, int] | None = None
+        """``(rank, world size)`` set by :class:`StreamLoader` in the training process before its workers start
+        (a worker started by spawn has no process group); None: read from ``torch.distributed`` here."""
 
     def __len__(self) -> int:
         n = len(self.rows)
@@ -198,12 +201,12 @@ class StreamedBatches(IterableDataset):
         generator = torch.Generator().manual_seed(epoch_seed(self.seed, self.epoch))
         order = torch.randperm(stream.row_groups, generator=generator).tolist()  # the same on every process
         worker = get_worker_info()
+        rank, world = self.process or (distributed.rank(), distributed.world_size())
         slices, batches = worker_slices(
-            stream.piece_rows, order, rank=distributed.rank(), world=distributed.world_size(),
-            worker=worker.id if worker else 0, workers=worker.num_workers if worker else 1,
-            batch_size=self.batch_size, drop_last=self.drop_last,
+            stream.piece_rows, order, rank=rank, world=world, worker=worker.id if worker else 0,
+            workers=worker.num_workers if worker else 1, batch_size=self.batch_size, drop_last=self.drop_last,
         )
-        generator.manual_seed(epoch_seed(self.seed, self.epoch, distributed.rank(), worker.id if worker else 0))
+        generator.manual_seed(epoch_seed(self.seed, self.epoch, rank, worker.id if worker else 0))
         yield from self._cut(stream.tables(modality, slices), batches, generator)
 
     def _cut(self, tables: Iterator[TabularTable], batches: int, generator: torch.Generator | None) -> Iterator[dict[str, torch.Tensor]]:
@@ -261,6 +264,10 @@ class StreamLoader(DataLoader):
         super().__init__(batches, batch_size=None, num_workers=num_workers)
         # DataLoader fixes the sampler of an IterableDataset and refuses to set it after __init__
         object.__setattr__(self, "sampler", _EpochSetter(batches))
+
+    def __iter__(self):
+        self.dataset.process = (distributed.rank(), distributed.world_size())
+        return super().__iter__()
 
 
 def stream_loader(rows: StreamedRows, *, batch_size: int, shuffle: bool, drop_last: bool, num_workers: int, seed: int) -> DataLoader:
