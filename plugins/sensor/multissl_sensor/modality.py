@@ -24,6 +24,7 @@ from torch.utils.data import Dataset
 from multissl.errors import EmptyDataError, InvalidDataError, RecipeError
 from multissl.modalities.base import Modality, PreprocessingState
 from multissl_sensor.channel_statistics import channel_statistics
+from multissl_sensor.lazy_streams import StreamParts
 from multissl_sensor.streams import SCAN_ROWS, Recording, SensorStreams, concatenate, read_streams
 from multissl_sensor.windows import majority_labels
 
@@ -57,15 +58,16 @@ class SensorOptions:
 
 
 class _WindowDataset(Dataset):
-    """The (D, window, C) span of every device at each start, as read (unscaled): ``collate`` standardises."""
+    """The (D, window, C) span of every device at each start, as read (unscaled): ``collate`` standardises.
+    Streams in memory are held as a tensor, which ``ddp_spawn`` hands to its processes through shared memory."""
 
-    def __init__(self, values: np.ndarray | Any, starts: np.ndarray, window: int) -> None:
+    def __init__(self, values: torch.Tensor | StreamParts, starts: np.ndarray, window: int) -> None:
         self.values, self.starts, self.window = values, starts, window
 
     def __len__(self) -> int:
         return len(self.starts)
 
-    def __getitem__(self, index: int) -> np.ndarray:
+    def __getitem__(self, index: int) -> torch.Tensor | np.ndarray:
         start = int(self.starts[index])
         return self.values[:, start : start + self.window]
 
@@ -173,14 +175,15 @@ class Sensor(Modality):
     def dataset(self, raw: SensorStreams) -> Dataset:
         opts = self.options
         starts, self.dropped_windows = raw.window_starts(opts.window, opts.stride)
-        return _WindowDataset(raw.values, starts, opts.window)
+        values = torch.from_numpy(raw.values) if isinstance(raw.values, np.ndarray) else raw.values
+        return _WindowDataset(values, starts, opts.window)
 
     def anchor_index(self) -> int:
         """Position of the anchor device among ``devices``."""
         return self.devices.index(self.options.anchor) if self.options.anchor is not None else 0
 
-    def collate(self, items: list[np.ndarray]) -> dict[str, torch.Tensor]:
-        devices = self._standardise(torch.from_numpy(np.stack(items)))
+    def collate(self, items: list[torch.Tensor | np.ndarray]) -> dict[str, torch.Tensor]:
+        devices = self._standardise(torch.stack([torch.as_tensor(item) for item in items]))
         anchor = self.anchor_index()
         return {"x": devices[:, anchor], "devices": devices, "anchor": torch.full((len(items),), anchor)}
 
