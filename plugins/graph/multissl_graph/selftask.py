@@ -18,8 +18,9 @@ the best checkpoint follows it and the run keeps its weights (``trainer.restore_
 reference's early stopping on validation accuracy. ``embed`` is ``relu(f(t(X), A))``, one row per node.
 On neighbour-loader mini-batches (``data.loader: neighbor``) the loss reads the seed nodes only (EdgeMask: the
 sampled edges of the batch); the tasks that need the whole graph at every step (PairwiseDistance, PairwiseAttrSim,
-Distance2Labeled, ContextLabel: their ``whole_graph`` says why) refuse them before the first step. Joint mode on mini-batches needs one sampled hop per
-layer of encoder and classifier (``num_neighbors`` of two entries by default).
+Distance2Labeled, ContextLabel: their ``whole_graph`` says why) refuse them before the first step. Joint training
+on mini-batches needs one sampled hop per layer of encoder and classifier (two ``num_neighbors`` entries with the
+default one-layer encoder).
 
 The task's targets and the encoder's input of the training graph (``t(X)``, as a sparse CSR tensor
 when at most 10% of it is non-zero) are computed once, from the full graph of the first training step.
