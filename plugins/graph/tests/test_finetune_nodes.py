@@ -27,17 +27,17 @@ def cora(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cora_run(cora):
-    return multissl.pretrain("graph", cora, method="pairwise_distance", supervised=False, max_epochs=2, **QUIET)
+    return multissl.pretrain("graph", cora, method="node_property", supervised=False, max_epochs=2, **QUIET)
 
 
 def test_cora_fine_tunes_on_the_public_split_and_predicts_every_node(cora, cora_run, tmp_path):
-    tuned = multissl.finetune(cora_run, cora, epochs=60, lr=0.01, patience=20)
+    tuned = multissl.finetune(cora_run, cora, epochs=30, lr=0.05, patience=30)
     assert (tuned.metrics["finetune"]["n_train"], tuned.metrics["finetune"]["n_val"]) == (140, 500)
     predicted = tuned.predict(cora)
     assert predicted.shape == (cora.num_nodes,)
     test = cora.test_mask.numpy()
     accuracy = (predicted[test] == cora.y.numpy()[test]).mean()
-    assert accuracy > 0.5  # 7 classes; the most frequent holds 32% of the test nodes
+    assert accuracy > 0.6  # 7 classes; the most frequent holds 32% of the test nodes
     tuned.save(tmp_path / "tuned")
     np.testing.assert_array_equal(multissl.load(tmp_path / "tuned").predict(cora), predicted)
 
