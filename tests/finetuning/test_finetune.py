@@ -80,6 +80,9 @@ def test_labels_from_a_column_and_from_the_command_line(run, tmp_path):
     back = multissl.load(tmp_path / "tuned")
     assert set(back.predict(frame.drop(columns="kind"))) <= {0, 1, 2}
     assert back.metrics["finetune"]["n_train"] + back.metrics["finetune"]["n_val"] == 120
+    no_table = ["finetune", str(tmp_path / "run"), "--data", str(tmp_path / "rows.csv"), "--labels", "kind", "--what", "items",
+                "-o", str(tmp_path / "items")]
+    assert main(no_table) == 2 and not (tmp_path / "items").exists()  # vectors have no table of items
 
 
 def test_bad_labels_are_clear_errors_before_training(run):
