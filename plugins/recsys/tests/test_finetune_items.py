@@ -62,3 +62,13 @@ def test_movielens_drama_is_learned_from_ten_percent_of_the_item_labels(movielen
     assert report["finetune/n_test"] == 1945
     drama_share = 0.45  # of the rated movies; "other" is the majority class
     assert report["finetune/accuracy"] > 1 - drama_share + 0.03
+
+
+def test_users_are_samples_too(example_run):
+    data, run = example_run
+    users = pd.Index(run.modality.user_ids)
+    by_id = pd.Series(np.arange(len(users)) % 2, index=users)
+    tuned = multissl.finetune(run, data, by_id, what="users", epochs=2, batch_size=4)
+    assert tuned.predict(data).shape == (len(users),)
+    with pytest.raises(InvalidDataError, match="no feature table"):
+        multissl.finetune(run, data, "age", what="users")
