@@ -76,3 +76,15 @@ def test_unknown_labels_are_left_out_and_bad_options_are_refused():
         multissl.finetune(run, graph, labels, what="items")
     with pytest.raises(InvalidDataError, match="no label column"):
         multissl.finetune(run, graph, "club")
+
+
+def test_a_neighbour_sampled_run_is_refused_with_what_to_change():
+    from torch_geometric.datasets import KarateClub
+
+    from multissl_graph.modality import Graph, GraphOptions
+
+    modality = Graph(GraphOptions(loader="neighbor"))
+    raw = modality.load(KarateClub()[0])
+    modality.fit(raw)
+    with pytest.raises(InvalidDataError, match="data.loader is full"):
+        modality.finetune_samples(raw)
