@@ -5,7 +5,7 @@ torch (2.13, CPU) on PyPI; this sampler gives the same output format (seed nodes
 first, then each hop's new nodes; ``(row, col)`` = (neighbour, node it sends to)), vectorised over the
 frontier. Per hop ``k``, a node with at most ``k`` neighbours keeps all of them; a node with more
 draws ``k`` positions uniformly with replacement (duplicates removed). One (N,) index buffer is
-allocated once and reset after each batch, so memory per batch depends on the batch, not on N.
+allocated once per process and reset after each batch, so memory per batch depends on the batch, not on N.
 """
 
 from __future__ import annotations
@@ -26,6 +26,15 @@ class UniformNeighborSampler(BaseSampler):
         self.num_neighbors = list(num_neighbors)
         self.local = torch.full((num_nodes,), -1, dtype=torch.long)
         self.generator = torch.Generator().manual_seed(seed)
+
+    def __getstate__(self) -> dict:
+        # the work buffer stays in its process: sent to another (ddp_spawn, spawned workers) a tensor moves to shared
+        # memory, and two processes sampling at once would overwrite each other's entries
+        return {**self.__dict__, "local": None}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.local = torch.full((len(self.pointer) - 1,), -1, dtype=torch.long)
 
     def _hop(self, frontier: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
         """(positions into the CSC arrays, receiving node) of the sampled edges into ``frontier``."""

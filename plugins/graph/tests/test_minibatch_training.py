@@ -148,6 +148,19 @@ def test_too_few_seed_nodes_for_one_batch_per_process_is_refused(monkeypatch):
         list(SeedBatchSampler(34, 16, shuffle=True, drop_last=True, seed=0))
 
 
+def test_a_sampler_sent_to_another_process_samples_into_a_buffer_of_its_own():
+    import pickle
+    from multiprocessing.reduction import ForkingPickler
+
+    import torch.multiprocessing  # noqa: F401  (tensors sent to other processes go through shared memory)
+    from multissl_graph.neighbor_sampler import UniformNeighborSampler
+
+    sampler = UniformNeighborSampler(karate().edge_index, 34, [3])
+    sent = pickle.loads(ForkingPickler.dumps(sampler))
+    assert sent.sources.is_shared(), "the graph's index is shared, read-only"
+    assert not sent.local.is_shared() and (sent.local == -1).all(), "the buffer each batch writes is not"
+
+
 class RecordSeeds(Callback):
     """Writes each process's seed nodes of every epoch to ``folder/rank<r>.json``."""
 
