@@ -30,9 +30,9 @@ SAMPLE_GROUPS = 4
 def in_memory_bytes(dataset: Any, options: TabularOptions) -> float:
     """The estimated peak bytes of reading the ``pyarrow.dataset`` ``dataset`` whole (module docstring)."""
     import pyarrow as pa
-    import pyarrow.dataset as ds
 
     from multissl_tabular.modality import Tabular
+    from multissl_tabular.streaming import head
 
     groups = [fragment.subset(row_group_ids=[group.id]) for fragment in dataset.get_fragments() for group in fragment.row_groups]
     n_rows = sum(group.row_groups[0].num_rows for group in groups)
@@ -40,7 +40,7 @@ def in_memory_bytes(dataset: Any, options: TabularOptions) -> float:
         return 0.0
     chosen = [groups[i] for i in np.unique(np.linspace(0, len(groups) - 1, min(SAMPLE_GROUPS, len(groups))).astype(int))]
     per_group = SAMPLE_ROWS // len(chosen)
-    arrow = pa.concat_tables([ds.Scanner.from_fragment(group, schema=dataset.schema).head(per_group) for group in chosen])
+    arrow = pa.concat_tables([head(dataset, group, per_group) for group in chosen])
     frame = arrow.to_pandas().rename(columns=str)
     modality = Tabular(options)
     masked = modality.with_missing_values(frame)

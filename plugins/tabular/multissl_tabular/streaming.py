@@ -74,6 +74,14 @@ def parquet_dataset(path: Path) -> pyarrow.dataset.Dataset:
     return dataset
 
 
+def head(dataset: Any, fragment: Any, rows: int) -> Any:
+    """The first ``rows`` rows of ``fragment`` (a file or row group of ``dataset``, partition columns included) as an
+    Arrow table, decoding one record batch at a time (``Dataset.head`` reads ahead several files: 0.8 GB on 10M rows)."""
+    import pyarrow.dataset as ds
+
+    return ds.Scanner.from_fragment(fragment, schema=dataset.schema, batch_size=rows, batch_readahead=1).head(rows)
+
+
 @dataclasses.dataclass
 class ParquetStream:
     """A Parquet file or directory read lazily: its row groups (``piece_rows`` rows each, in table order), and the
@@ -144,7 +152,7 @@ def open_stream(modality: Tabular, path: Path) -> ParquetStream:
     if label is not None and label not in columns and not modality.fitted:
         raise InvalidDataError(f"Label column {label!r} is not in {path}.{did_you_mean(label, columns)} Columns: {columns[:20]}.")
     if not modality.fitted:
-        sample = dataset.head(min(options.stream_batch_rows, 4096)).to_pandas()
+        sample = head(dataset, next(dataset.get_fragments()), min(options.stream_batch_rows, 4096)).to_pandas()
         modality._choose_columns(modality.with_missing_values(sample.rename(columns=str)))
     needed = modality.source_columns
     if not needed:
