@@ -8,7 +8,7 @@ The large data set holds ``--gib`` GiB of float32 on disk, the small one ``1/--r
 For each, a fresh process runs ``multissl.pretrain("sensor", DIRECTORY, method="collossl", ...)`` for ``--steps``
 steps (batches of ``--batch-size`` windows of 64 samples, stride 32) and prints the time to read (validate, find
 gaps, fit the standardisation: two chunked passes over the files), the training speed and the process's peak
-resident memory (``getrusage``: the high-water mark of everything so far). ``--in-memory`` reads the files whole
+resident memory (``VmHWM``: the high-water mark of everything so far). ``--in-memory`` reads the files whole
 into a dict of arrays first (the in-memory path), for comparison at sizes that fit.
 
     OMP_NUM_THREADS=1 flock /tmp/briefs/bigmem.lock nice -n 10 python benchmarks/scale/sensor_memmap.py /tmp/multissl-scale/sensor
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -87,7 +86,14 @@ def train(source: str, steps: int, batch_size: int, in_memory: bool) -> dict:
             "trainer.loggers": [], "output_dir": out})
     return {"read_and_fit_s": round(clock.started - began, 1),
             "steps_per_s": round((steps - 1) / (clock.ended - clock.second), 2),
-            "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3)}
+            "peak_rss_gib": round(peak_rss_kib() / 2**20, 3)}
+
+
+def peak_rss_kib() -> int:
+    """This process's peak resident memory (``VmHWM``): unlike ``getrusage``'s ``ru_maxrss``, it does not carry over
+    the parent's peak through fork and exec."""
+    status = Path("/proc/self/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
 
 
 def main() -> None:
