@@ -102,7 +102,9 @@ class Clips(Sequence[np.ndarray]):
     def __len__(self) -> int:
         return len(self.items)
 
-    def __getitem__(self, index: int) -> np.ndarray:  # type: ignore[override]
+    def __getitem__(self, index: int | slice) -> np.ndarray | Clips:  # type: ignore[override]
+        if isinstance(index, slice):
+            return Clips(self.items[index], self.sample_rate)
         item = self.items[index]
         return item.read(self.sample_rate) if isinstance(item, AudioFile) else item
 

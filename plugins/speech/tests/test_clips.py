@@ -27,6 +27,7 @@ def test_files_are_indexed_without_decoding_and_decode_as_the_header_said(wav_di
     assert [len(w) for w in decoded] == raw.waveforms.lengths.tolist() == [4800, 6400, 8000, 9600, 11200, 12800]
     np.testing.assert_allclose(raw.durations, [0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
     assert all(w.dtype == np.float32 and w.ndim == 1 for w in decoded)
+    assert raw.waveforms[2:4].lengths.tolist() == [8000, 9600] and len(raw.waveforms[-1]) == 12800
 
 
 def test_arrays_stay_in_memory(tone):
