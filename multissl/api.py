@@ -16,6 +16,7 @@ import torch
 from lightning.pytorch.callbacks import Callback
 
 import multissl
+from multissl import distributed
 from multissl import recipe as recipes
 from multissl.engine import trainer as engine
 from multissl.engine.atomic import atomic_directory
@@ -152,6 +153,8 @@ def pretrain(
     addresses a section explicitly). The recipe is validated before any data is read.
     ``callbacks``: Lightning callbacks added to the trainer (to watch or stop training); they are
     not part of the recipe and are not saved with the run.
+    Launched by ``torchrun`` or ``srun`` (each process runs this function), every process returns its trained run;
+    only the first process (global rank 0) saves it and evaluates it.
     """
     raw = _recipe_mapping(recipe)
     if modality is not None:
@@ -190,6 +193,8 @@ def run_recipe(raw: dict[str, Any], *, callbacks: Callback | Iterable[Callback] 
     trained, metrics = engine.fit(recipe, method_cls, modality, loaded, work_dir, callbacks)
     run = Run(recipe, modality, trained, {"train": metrics}, work_dir=work_dir)
     run._scratch = scratch
+    if not distributed.is_main_process():
+        return run  # under torchrun / srun every process gets here: the first one saves and evaluates
     if output_dir is not None:
         run.save(output_dir, overwrite=True)  # the trained run is kept even when evaluation fails
     if recipe.evaluate is not None:

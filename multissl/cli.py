@@ -222,7 +222,7 @@ def _recipes(args) -> int:
 
 
 def _pretrain(args) -> int:
-    from multissl import api
+    from multissl import api, distributed
     from multissl.recipe import apply_overrides, read_recipe
 
     if args.verbose:
@@ -242,6 +242,8 @@ def _pretrain(args) -> int:
         base = Path("runs") / Path(args.recipe).stem
         raw["output_dir"] = str(base if raw.get("resume") else _fresh_run_dir(base))
     run = api.run_recipe(raw)
+    if not distributed.is_main_process():
+        return 0  # under torchrun / srun the first process saves the run and reports it
     train = run.metrics["train"]
     print(f"\nTrained {run.recipe.method} on {run.recipe.modality}: {train['epochs']} epochs, {train['steps']} steps, "
           f"{train['fit_seconds']:.1f} s. Run saved to {run.path}")

@@ -24,6 +24,17 @@ def rank() -> int:
     return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
 
 
+def is_main_process() -> bool:
+    """Whether this is the job's first process (global rank 0): from the process group when it is initialised, else
+    from the launcher's environment as Lightning reads it (``RANK``, ``LOCAL_RANK``, ``SLURM_PROCID``), so it holds
+    before training and after it under ``torchrun`` or ``srun``, where every process runs the whole command."""
+    if world_size() > 1:
+        return rank() == 0
+    from lightning.fabric.utilities.rank_zero import rank_zero_only
+
+    return getattr(rank_zero_only, "rank", 0) == 0
+
+
 def all_reduce_sum(x: torch.Tensor) -> torch.Tensor:
     """Sum of ``x`` over all processes, detached (``x`` itself is left unchanged)."""
     if world_size() == 1:

@@ -72,3 +72,21 @@ def test_all_reduce_sum_is_detached_and_leaves_its_input(per_rank):
 def test_mismatched_shapes_raise_on_every_rank(per_rank):
     for result in per_rank:
         assert "shapes differ beyond the first" in result["mismatch"] and "(2, 3)" in result["mismatch"]
+
+
+def test_a_process_launched_as_rank_one_trains_but_neither_saves_nor_evaluates(tmp_path, monkeypatch):
+    """Under torchrun / srun every process runs ``pretrain``: only global rank 0 writes the run and evaluates it."""
+    from lightning.fabric.utilities.rank_zero import rank_zero_only
+
+    import multissl
+
+    monkeypatch.setattr(rank_zero_only, "rank", 1)
+    assert not distributed.is_main_process()
+    out = tmp_path / "run"
+    run = multissl.pretrain("vectors", "breast_cancer", "simclr", max_epochs=1, output_dir=str(out),
+                            evaluate={"evaluators": ["probe"]})
+    assert run.metrics["train"]["steps"] > 0
+    assert "evaluation" not in run.metrics
+    assert not (out / "run.json").exists()
+    monkeypatch.setattr(rank_zero_only, "rank", 0)
+    assert distributed.is_main_process()
