@@ -11,7 +11,7 @@ gaps, fit the standardisation: two chunked passes over the files), the training 
 resident memory (``VmHWM``: the high-water mark of everything so far). ``--in-memory`` reads the files whole
 into a dict of arrays first (the in-memory path), for comparison at sizes that fit.
 
-    OMP_NUM_THREADS=1 flock /tmp/briefs/bigmem.lock nice -n 10 python benchmarks/scale/sensor_memmap.py /tmp/multissl-scale/sensor
+    OMP_NUM_THREADS=1 python benchmarks/scale/sensor_memmap.py /tmp/multissl-scale/sensor
 """
 
 from __future__ import annotations

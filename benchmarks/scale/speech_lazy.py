@@ -12,7 +12,7 @@ recipe: global CMVN fitted on every clip, batches of at most 8 s, clips cropped 
 evaluation; ``--set key=value`` overrides recipe keys. It prints the process's peak resident memory (``ru_maxrss``),
 the time to index the files and fit the preprocessing (until training starts), and the training steps per second.
 
-    OMP_NUM_THREADS=1 flock /tmp/briefs/bigmem.lock nice -n 10 python benchmarks/scale/speech_lazy.py /tmp/multissl-scale/speech
+    OMP_NUM_THREADS=1 python benchmarks/scale/speech_lazy.py /tmp/multissl-scale/speech
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ record batch), then the steps. Rows per second are those of training: ``(steps -
 the end of the first step to the end of the last (the first step pays one-off start-up costs). Peak memory is the
 process's peak resident set size (``VmHWM``), everything included (Python, torch, the model).
 
-    MULTISSL_DATA=../shared/datasets OMP_NUM_THREADS=1 flock /tmp/briefs/bigmem.lock nice -n 10 \\
+    MULTISSL_DATA=../shared/datasets OMP_NUM_THREADS=1 \\
         python benchmarks/scale/tabular_parquet.py --steps 200
 """
 
