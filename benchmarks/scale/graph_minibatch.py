@@ -11,7 +11,7 @@ Then ``multissl.pretrain("graph", Data, method=..., data.loader=neighbor, ...)``
 run uses it (preprocessing: undirected, coalesced edges; training; a checkpoint). ``--batches`` limits the epoch to
 that many batches of ``--batch-size`` seed nodes (``trainer.limit_train_batches``): the epoch is then over
 ``batches x batch_size`` seed nodes of a shuffled order of all of them. Prints the graph's size, the time of each
-stage and the process's peak resident memory (``getrusage``: the high-water mark of everything so far).
+stage and the process's peak resident memory (``VmHWM``: the high-water mark of everything so far).
 ``--loader full`` trains one full-batch step instead, for the size a whole graph can have.
 
     OMP_NUM_THREADS=1 python benchmarks/scale/graph_minibatch.py --method dgi
@@ -21,15 +21,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import time
 
 import numpy as np
 import torch
-
-
-def peak_rss_gib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
+from peak_memory import peak_rss_gib
 
 
 def block_model(nodes: int, edges: int, communities: int, p_in: float, features: int, noise: float, seed: int):

@@ -5,7 +5,7 @@ The log: ``--interactions`` distinct (user, item) pairs, users uniform, items by
 library's own path, ``multissl.pretrain``: a random 20% per user held out, the normalised graph built once, a fixed
 number of training steps (``trainer.max_steps``), then the ``ranking`` evaluator (full ranking over every item, the
 user's training items excluded) on a seeded sample of ``--eval-users`` held-out users, ``--batch-users`` at a time.
-It prints the time and the peak resident memory (``ru_maxrss``, which only grows) at the end of each phase.
+It prints the time and the peak resident memory (``VmHWM``, which only grows) at the end of each phase.
 
     OMP_NUM_THREADS=1 python benchmarks/scale/interactions_lightgcn.py --steps 8
     OMP_NUM_THREADS=1 python benchmarks/scale/interactions_lightgcn.py --method sgl --steps 4 --no-eval
@@ -14,12 +14,12 @@ It prints the time and the peak resident memory (``ru_maxrss``, which only grows
 from __future__ import annotations
 
 import argparse
-import resource
 import time
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from peak_memory import peak_rss_gib
 from lightning.pytorch.callbacks import Callback
 
 import multissl
@@ -42,10 +42,6 @@ def generated_log(n_users: int, n_items: int, n_interactions: int, alpha: float,
     return sp.csr_array((data, (keys // n_items, keys % n_items)), shape=(n_users, n_items))
 
 
-def peak_gib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # Linux: KiB
-
-
 class Phases(Callback):
     """Wall-clock and peak memory when training starts (data read, split, fitted, graph built) and at each step."""
 
@@ -55,13 +51,13 @@ class Phases(Callback):
     def on_train_start(self, trainer, pl_module) -> None:
         self.train_start = time.perf_counter()
         self.cpu_times.append(time.process_time())
-        print(f"data read, split, fitted: {self.train_start - self.started:.1f} s, peak RSS {peak_gib():.2f} GiB", flush=True)
+        print(f"data read, split, fitted: {self.train_start - self.started:.1f} s, peak RSS {peak_rss_gib():.2f} GiB", flush=True)
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         self.step_times.append(time.perf_counter())
         self.cpu_times.append(time.process_time())
         print(f"step {len(self.step_times)}: {self.step_times[-1] - (self.step_times[-2] if len(self.step_times) > 1 else self.train_start):.2f} s "
-              f"({self.cpu_times[-1] - self.cpu_times[-2]:.2f} s of CPU), loss {float(outputs['loss']):.4f}, peak RSS {peak_gib():.2f} GiB", flush=True)
+              f"({self.cpu_times[-1] - self.cpu_times[-2]:.2f} s of CPU), loss {float(outputs['loss']):.4f}, peak RSS {peak_rss_gib():.2f} GiB", flush=True)
 
 
 def main() -> None:
@@ -91,7 +87,7 @@ def main() -> None:
             sp.save_npz(args.cache, matrix, compressed=False)
     counts = np.bincount(matrix.indices, minlength=args.items)
     print(f"generated or read {matrix.nnz:,} interactions of {args.users:,} users x {args.items:,} items in {time.perf_counter() - started:.1f} s "
-          f"(most popular item: {counts.max():,}, median item: {int(np.median(counts))}), peak RSS {peak_gib():.2f} GiB", flush=True)
+          f"(most popular item: {counts.max():,}, median item: {int(np.median(counts))}), peak RSS {peak_rss_gib():.2f} GiB", flush=True)
 
     phases = Phases(time.perf_counter())
     evaluate = None if args.no_eval else {"evaluators": ["ranking"], "k": [20], "max_users": args.eval_users,
@@ -110,12 +106,12 @@ def main() -> None:
     per_epoch = int(matrix.nnz * 0.8) // args.batch_size
     print(f"training: {len(steps)} steps of {args.batch_size}; after the first {rate:.3f} steps/s wall-clock, {cpu_per_step:.1f} s of CPU "
           f"a step; an epoch of ~{per_epoch:,} steps (80% of the log) would take {per_epoch / rate / 3600:.1f} h at that wall-clock "
-          f"rate, {per_epoch * cpu_per_step / 3600:.1f} h of CPU; peak RSS {peak_gib():.2f} GiB", flush=True)
+          f"rate, {per_epoch * cpu_per_step / 3600:.1f} h of CPU; peak RSS {peak_rss_gib():.2f} GiB", flush=True)
     if not args.no_eval:
         print(f"after the last step: {ended - steps[-1]:.1f} s (end-of-training checkpoint and collapse check, held-out split "
               "read again, embeddings, ranking of the run and of the most-popular baseline)")
         print("metrics:", run.metrics["evaluation"])
-    print(f"total {ended - started:.1f} s, peak RSS {peak_gib():.2f} GiB")
+    print(f"total {ended - started:.1f} s, peak RSS {peak_rss_gib():.2f} GiB")
 
 
 if __name__ == "__main__":

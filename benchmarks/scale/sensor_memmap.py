@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+from peak_memory import peak_rss_gib
+from step_clock import StepClock
 
 RATE = 32
 BLOCK = 1 << 20
@@ -59,41 +61,20 @@ def generate(root: Path, recordings: int, samples: int, devices: int, channels: 
 
 def train(source: str, steps: int, batch_size: int, in_memory: bool) -> dict:
     """ColloSSL for ``steps`` steps on ``source`` in this process; timings and peak memory."""
-    from lightning.pytorch.callbacks import Callback
-
     import multissl
-
-    class Clock(Callback):
-        def on_train_start(self, trainer, pl_module):
-            self.started = time.perf_counter()
-
-        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
-            if batch_idx == 1:  # the first step includes one-off setup
-                self.second = time.perf_counter()
-
-        def on_train_end(self, trainer, pl_module):
-            self.ended = time.perf_counter()
 
     began = time.perf_counter()
     data = source
     if in_memory:
         data = [{f.stem: np.load(f) for f in sorted(d.glob("*.npy"))} for d in sorted(Path(source).iterdir())]
-    clock = Clock()
+    clock = StepClock()
     with tempfile.TemporaryDirectory() as out:
         multissl.pretrain("sensor", data, method="collossl", callbacks=[clock], **{
             "data.label_key": None, "data.window": 64, "data.stride": 32, "loader.batch_size": batch_size,
             "trainer.max_steps": steps, "trainer.max_epochs": 1, "trainer.enable_progress_bar": False,
             "trainer.loggers": [], "output_dir": out})
     return {"read_and_fit_s": round(clock.started - began, 1),
-            "steps_per_s": round((steps - 1) / (clock.ended - clock.second), 2),
-            "peak_rss_gib": round(peak_rss_kib() / 2**20, 3)}
-
-
-def peak_rss_kib() -> int:
-    """This process's peak resident memory (``VmHWM``): unlike ``getrusage``'s ``ru_maxrss``, it does not carry over
-    the parent's peak through fork and exec."""
-    status = Path("/proc/self/status").read_text()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+            "steps_per_s": round(clock.steps_per_second(steps), 2), "peak_rss_gib": round(peak_rss_gib(), 3)}
 
 
 def main() -> None:

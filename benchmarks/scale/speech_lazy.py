@@ -9,7 +9,7 @@ at most ``1/ratio`` of the hours (a file list), the large one all of them.
 
 Each size is one fresh process running ``multissl.pretrain(recipe="fsdd_tera", ...)`` on the corpus (the shipped
 recipe: global CMVN fitted on every clip, batches of at most 8 s, clips cropped to 4 s) for ``--steps`` steps, no
-evaluation; ``--set key=value`` overrides recipe keys. It prints the process's peak resident memory (``ru_maxrss``),
+evaluation; ``--set key=value`` overrides recipe keys. It prints the process's peak resident memory (``VmHWM``),
 the time to index the files and fit the preprocessing (until training starts), and the training steps per second.
 
     OMP_NUM_THREADS=1 python benchmarks/scale/speech_lazy.py /tmp/multissl-scale/speech
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import yaml
+from peak_memory import peak_rss_gib
+from step_clock import StepClock
 
 RATE = 16000
 
@@ -74,29 +75,15 @@ def generate(corpus: Path, files: int, seed: int) -> float:
 
 def train(source: str, steps: int, overrides: dict) -> dict:
     """TERA for ``steps`` steps on ``source`` in this process (recipe ``overrides`` on top); timings and peak memory."""
-    from lightning.pytorch.callbacks import Callback
-
     import multissl
 
-    class Clock(Callback):
-        def on_train_start(self, trainer, pl_module):
-            self.started = time.perf_counter()
-
-        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
-            if batch_idx == 1:  # the first step includes one-off setup
-                self.second = time.perf_counter()
-
-        def on_train_end(self, trainer, pl_module):
-            self.ended = time.perf_counter()
-
-    clock, began = Clock(), time.perf_counter()
+    clock, began = StepClock(), time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
         multissl.pretrain(recipe="fsdd_tera", callbacks=[clock], **{
             "data.source": source, "data.splits": None, "evaluate": None, "trainer.max_steps": steps,
             "trainer.max_epochs": 1, "trainer.enable_progress_bar": False, "trainer.loggers": [], "output_dir": out, **overrides})
     return {"index_and_fit_s": round(clock.started - began, 1),
-            "steps_per_s": round((steps - 1) / (clock.ended - clock.second), 2),
-            "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3)}
+            "steps_per_s": round(clock.steps_per_second(steps), 2), "peak_rss_gib": round(peak_rss_gib(), 3)}
 
 
 def main() -> None:

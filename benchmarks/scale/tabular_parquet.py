@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from peak_memory import peak_rss_gib
 
 BATCH = 512  # the adult_scarf recipe's loader.batch_size
 
@@ -41,12 +42,6 @@ def write_table(folder: Path, rows: int, file_rows: int, group_rows: int) -> Non
     for part, start in enumerate(range(0, rows, file_rows)):
         take = rng.integers(0, adult.num_rows, min(file_rows, rows - start))
         pq.write_table(adult.take(take), folder / f"part-{part:05d}.parquet", row_group_size=group_rows)
-
-
-def peak_rss_mb() -> float:
-    """VmHWM, this process's peak resident memory (``ru_maxrss`` would keep the parent's across ``exec``)."""
-    line = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM:"))
-    return int(line.split()[1]) / 1024
 
 
 def child(source: str, streaming: bool, steps: int) -> None:
@@ -77,7 +72,7 @@ def child(source: str, streaming: bool, steps: int) -> None:
     seconds = clock.ends[-1] - clock.ends[0]
     print(json.dumps({
         "steps": len(clock.ends), "rows_per_second": (len(clock.ends) - 1) * BATCH / seconds,
-        "wall_seconds": time.perf_counter() - started, "peak_rss_mb": peak_rss_mb(),
+        "wall_seconds": time.perf_counter() - started, "peak_rss_mb": peak_rss_gib() * 1024,
     }))
 
 
