@@ -1,28 +1,10 @@
 """Cora from the shared datasets (skipped when they are absent): preprocessing and task targets at full size."""
 
-import shutil
-from pathlib import Path
 
-import pytest
 import torch
 
 from multissl_graph.modality import Graph
 from multissl_graph.selftask import SelfTask, SelfTaskConfig
-
-REPO = Path(__file__).resolve().parents[3]
-CANDIDATES = [REPO / "shared" / "datasets" / "graph" / "Cora" / "raw", REPO.parent / "shared" / "datasets" / "graph" / "Cora" / "raw"]
-CORA_RAW = next((path for path in CANDIDATES if path.exists()), CANDIDATES[-1])
-
-
-@pytest.fixture(scope="module")
-def cora(tmp_path_factory):
-    if not CORA_RAW.exists():
-        pytest.skip(f"the shared Cora files are not at {CORA_RAW}")
-    from torch_geometric.datasets import Planetoid
-
-    root = tmp_path_factory.mktemp("planetoid")
-    shutil.copytree(CORA_RAW, root / "Cora" / "raw")
-    return Planetoid(str(root), "Cora")[0]
 
 
 def test_cora_preprocesses_to_the_public_split(cora):

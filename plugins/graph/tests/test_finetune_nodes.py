@@ -1,8 +1,5 @@
 """Fine-tuning on a graph's nodes: the whole graph each step, the loss on the labelled nodes, one prediction per node."""
 
-import shutil
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -10,19 +7,6 @@ import multissl
 from multissl.errors import InvalidDataError
 
 QUIET = {"trainer.enable_progress_bar": False, "trainer.loggers": []}
-REPO = Path(__file__).resolve().parents[3]
-CORA_RAW = REPO.parent / "shared" / "datasets" / "graph" / "Cora" / "raw"
-
-
-@pytest.fixture(scope="module")
-def cora(tmp_path_factory):
-    if not CORA_RAW.exists():
-        pytest.skip(f"the shared Cora files are not at {CORA_RAW}")
-    from torch_geometric.datasets import Planetoid
-
-    root = tmp_path_factory.mktemp("planetoid")
-    shutil.copytree(CORA_RAW, root / "Cora" / "raw")
-    return Planetoid(str(root), "Cora")[0]
 
 
 @pytest.fixture(scope="module")
