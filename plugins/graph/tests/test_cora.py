@@ -1,6 +1,5 @@
 """Cora from the shared datasets (skipped when they are absent): preprocessing and task targets at full size."""
 
-
 import torch
 
 from multissl_graph.modality import Graph
