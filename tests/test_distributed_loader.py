@@ -14,7 +14,7 @@ import torch
 from lightning.pytorch.callbacks import Callback
 
 import multissl
-from multissl.engine import resumable_loader
+from multissl import distributed
 from multissl.engine.resumable_loader import EpochShuffleSampler
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -64,11 +64,11 @@ def test_each_process_takes_a_disjoint_equal_share_of_the_epoch_order(monkeypatc
     whole = EpochShuffleSampler(size, seed=3)
     whole.set_epoch(2)
     order = list(whole)
-    monkeypatch.setattr(resumable_loader.dist, "is_initialized", lambda: True)
-    monkeypatch.setattr(resumable_loader.dist, "get_world_size", lambda: 2)
+    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(distributed.dist, "get_world_size", lambda: 2)
     shares = []
     for rank in (0, 1):
-        monkeypatch.setattr(resumable_loader.dist, "get_rank", lambda rank=rank: rank)
+        monkeypatch.setattr(distributed.dist, "get_rank", lambda rank=rank: rank)
         sampler = EpochShuffleSampler(size, seed=3)
         sampler.set_epoch(2)
         shares.append(list(sampler))

@@ -23,11 +23,12 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
 import torch
-import torch.distributed as dist
 from lightning.pytorch.callbacks import Callback
 from torch.utils.data import DataLoader, DistributedSampler
+
+from multissl import distributed
+from multissl.engine.derived_seed import derived_seed
 
 
 class EpochShuffleSampler(DistributedSampler):
@@ -44,11 +45,11 @@ class EpochShuffleSampler(DistributedSampler):
 
     @property
     def num_replicas(self) -> int:
-        return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+        return distributed.world_size()
 
     @property
     def rank(self) -> int:
-        return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+        return distributed.rank()
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -57,9 +58,7 @@ class EpochShuffleSampler(DistributedSampler):
         return self.size // self.num_replicas
 
     def __iter__(self) -> Iterator[int]:
-        entropy = [self.seed % 2**64, self.epoch]  # SeedSequence takes non-negative integers; recipes allow any seed
-        epoch_seed = int(np.random.SeedSequence(entropy).generate_state(1, dtype=np.uint64)[0]) >> 1  # a Python int: numpy 1.x refuses uint64 >> int
-        order = torch.randperm(self.size, generator=torch.Generator().manual_seed(epoch_seed))
+        order = torch.randperm(self.size, generator=torch.Generator().manual_seed(derived_seed(self.seed, self.epoch)))
         replicas = self.num_replicas
         yield from order[self.rank : replicas * (self.size // replicas) : replicas].tolist()
 

@@ -18,26 +18,19 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-import numpy as np
 import torch
-import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 from torch_geometric.sampler import NodeSamplerInput
 
+from multissl import distributed
+from multissl.engine.derived_seed import derived_seed
 from multissl.errors import RecipeError
 from multissl_graph.neighbor_sampler import UniformNeighborSampler
 
 
-def _stream_seed(*entropy: int) -> int:
-    """A 63-bit seed from non-negative integers (numpy's ``SeedSequence``: nearby inputs give unrelated seeds)."""
-    return int(np.random.SeedSequence([e % 2**64 for e in entropy]).generate_state(1, dtype=np.uint64)[0]) >> 1
-
-
 def process_share() -> tuple[int, int]:
     """``(rank, world_size)`` of this process; ``(0, 1)`` outside a process group."""
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
+    return distributed.rank(), distributed.world_size()
 
 
 class SeedBatchSampler(DistributedSampler):
@@ -76,7 +69,7 @@ class SeedBatchSampler(DistributedSampler):
                 f"lower loader.batch_size to at most {self.num_nodes // world}, or set loader.drop_last to false."
             )
         if self.shuffle:
-            order = torch.randperm(self.num_nodes, generator=torch.Generator().manual_seed(_stream_seed(self.seed, self.epoch)))
+            order = torch.randperm(self.num_nodes, generator=torch.Generator().manual_seed(derived_seed(self.seed, self.epoch)))
         else:
             order = torch.arange(self.num_nodes)
         if self.drop_last and self.shuffle:
@@ -84,7 +77,7 @@ class SeedBatchSampler(DistributedSampler):
         else:
             batches = torch.tensor_split(order, world * steps)
         for index in range(rank, world * steps, world):
-            yield _stream_seed(self.seed, self.epoch, index), batches[index]
+            yield derived_seed(self.seed, self.epoch, index), batches[index]
 
 
 class NeighborBatches(Dataset):

@@ -23,6 +23,7 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from multissl import distributed
+from multissl.engine.derived_seed import derived_seed
 from multissl.errors import EmptyDataError, InvalidDataError, RecipeError, did_you_mean
 from multissl_tabular.row_sharding import RowSlice, steps_per_rank, worker_slices
 
@@ -206,7 +207,7 @@ class StreamedBatches(IterableDataset):
         if not self.shuffle:
             yield from self._cut(stream.tables(modality), len(self), None)
             return
-        generator = torch.Generator().manual_seed(epoch_seed(self.seed, self.epoch))
+        generator = torch.Generator().manual_seed(derived_seed(self.seed, self.epoch))
         order = torch.randperm(stream.row_groups, generator=generator).tolist()  # the same on every process
         worker = get_worker_info()
         rank, world = self.process or (distributed.rank(), distributed.world_size())
@@ -214,7 +215,7 @@ class StreamedBatches(IterableDataset):
             stream.piece_rows, order, rank=rank, world=world, worker=worker.id if worker else 0,
             workers=worker.num_workers if worker else 1, batch_size=self.batch_size, drop_last=self.drop_last,
         )
-        generator.manual_seed(epoch_seed(self.seed, self.epoch, rank, worker.id if worker else 0))
+        generator.manual_seed(derived_seed(self.seed, self.epoch, rank, worker.id if worker else 0))
         yield from self._cut(stream.tables(modality, slices), batches, generator)
 
     def _cut(self, tables: Iterator[TabularTable], batches: int, generator: torch.Generator | None) -> Iterator[dict[str, torch.Tensor]]:
@@ -241,12 +242,6 @@ class StreamedBatches(IterableDataset):
             pending_numeric, pending_codes, pending = [numeric[cut:]], [codes[cut:]], pending - cut
         if pending and handed < batches:
             yield {"numeric": torch.cat(pending_numeric), "categorical": torch.cat(pending_codes)}
-
-
-def epoch_seed(*entropy: int) -> int:
-    """A 63-bit seed from non-negative integers (``numpy.random.SeedSequence``)."""
-    state = np.random.SeedSequence([value % 2**64 for value in entropy]).generate_state(1, dtype=np.uint64)[0]
-    return int(state) >> 1
 
 
 class _EpochSetter:
