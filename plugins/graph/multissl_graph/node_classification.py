@@ -9,7 +9,8 @@ classification (a SelfTask run with a classifier) is scored by its own classifie
 default GraphMAE's (Hou et al. 2022, ``graphmae/evaluation.py`` and ``configs.yml`` for Cora): a logistic regression
 trained full-batch on the training nodes with Adam (lr 0.01, weight decay 1e-4, 300 epochs), scored on the test nodes
 at the epoch most accurate on the validation nodes (the last such epoch on ties); ``probe: sklearn`` fits scikit-learn's
-L-BFGS logistic regression instead, its ``C`` picked on the validation nodes. Baseline, trained in the same call on the same graph with the run's recipe
+L-BFGS logistic regression instead, its ``C`` picked on the validation nodes; ``probe_normalize`` (GRACE's evaluation)
+scales each embedding to unit length first. Baseline, trained in the same call on the same graph with the run's recipe
 (encoder, hidden size, dropout, trainer, optimizer, seed): the same GCN trained for node classification alone
 (SelfTask with ``ssl_weight = 0``), scored by its classifier. A run of another method (DGI, GRACE, BGRL, GraphMAE,
 the generic methods) is compared with that GCN at its own settings (Kipf & Welling 2017: hidden 128, dropout 0.5,
@@ -49,8 +50,12 @@ class NodeClassificationOptions:
     """Adam's weight decay for the ``adam`` probe (GraphMAE's ``weight_decay_f`` on Cora)."""
     probe_epochs: int = 300
     """Full-batch epochs of the ``adam`` probe (GraphMAE's ``max_epoch_f``)."""
+    probe_normalize: bool = False
+    """Scale each node's frozen embedding to unit L2 norm before the probe (GRACE's evaluation: its embeddings are
+    trained through a cosine, so their lengths carry no class information)."""
     probe_standardize: bool = False
-    """Standardise the frozen embeddings (per dimension, statistics of the training nodes) before the probe."""
+    """Standardise the frozen embeddings (per dimension, statistics of the training nodes) before the probe (after
+    ``probe_normalize``)."""
     probe_c: list[float] = dataclasses.field(default_factory=lambda: [1.0])
     """Inverse L2 strengths ``C`` of the logistic-regression probe; with several, the one whose probe is most accurate
     on the graph's validation nodes (``val_mask``) is kept, as the field picks its probe on the public split."""
@@ -152,14 +157,17 @@ def _accuracy(run: Any, graph, train_nodes: torch.Tensor, test_nodes: torch.Tens
 
 
 def _probe_accuracy(embeddings: np.ndarray, graph, train_nodes: torch.Tensor, test_nodes: torch.Tensor, options, seed: int = 0) -> float:
-    """Test accuracy of a linear probe on frozen ``embeddings`` fitted on ``train_nodes``, optionally standardised:
+    """Test accuracy of a linear probe on frozen ``embeddings`` fitted on ``train_nodes``, optionally L2-normalised
+    per node and standardised per dimension:
     :func:`_adam_probe_accuracy` or scikit-learn's logistic regression with the ``C`` of ``options.probe_c`` most
     accurate on the validation nodes (the first without any)."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.preprocessing import StandardScaler, normalize
 
     y = graph.y.long().numpy()
     train, test = train_nodes.numpy(), test_nodes.numpy()
+    if options.probe_normalize:
+        embeddings = normalize(embeddings, norm="l2")
     if options.probe_standardize:
         embeddings = StandardScaler().fit(embeddings[train]).transform(embeddings)
     val_mask = getattr(graph, "val_mask", None)

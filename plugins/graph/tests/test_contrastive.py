@@ -290,3 +290,24 @@ def test_the_adam_probe_scores_the_test_nodes_at_the_best_validation_epoch():
     assert trained > 0.95 and trained == _probe_accuracy(embeddings, graph, train, test, options, seed=0)
     one_step = _probe_accuracy(embeddings, graph, train, test, NodeClassificationOptions(probe_lr=0.1, probe_epochs=1))
     assert one_step < 0.5  # one step from a random start: the score is the trained epoch's, not a fixed one
+
+
+def test_the_normalized_probe_ignores_each_embeddings_length():
+    from torch_geometric.data import Data
+
+    from multissl_graph.node_classification import NodeClassificationOptions, _probe_accuracy
+
+    generator = np.random.default_rng(0)
+    y = np.repeat([0, 1], 60)
+    directions = np.c_[y + 0.3 * generator.standard_normal(120), 1 - y + 0.3 * generator.standard_normal(120)]
+    lengths = 10.0 ** generator.uniform(-2, 2, size=(120, 1))  # four orders of magnitude between nodes
+    train, val = torch.zeros(120, dtype=torch.bool), torch.zeros(120, dtype=torch.bool)
+    train[:20] = train[60:80] = True
+    val[20:30] = val[80:90] = True
+    test = ~(train | val)
+    graph = Data(y=torch.as_tensor(y), val_mask=val)
+    normalized = NodeClassificationOptions(probe_normalize=True, probe_lr=0.1)
+    on_lengths = _probe_accuracy(directions * lengths, graph, train, test, normalized)
+    assert on_lengths == _probe_accuracy(directions, graph, train, test, normalized) and on_lengths > 0.9
+    plain = NodeClassificationOptions(probe_lr=0.1)  # without it, the lengths change what the probe learns
+    assert _probe_accuracy(directions * lengths, graph, train, test, plain) != _probe_accuracy(directions, graph, train, test, plain)
