@@ -65,6 +65,30 @@ def test_an_output_dir_under_a_file_fails_before_training(tmp_path):
         pretrain(tmp_path / "file.txt" / "run", max_epochs=1)
 
 
+def test_a_method_refusing_its_batches_fails_before_training(tmp_path, monkeypatch):
+    from lightning.pytorch.callbacks import Callback
+
+    from multissl.errors import RecipeError
+    from multissl.methods.two_view import SimCLR
+
+    seen = []
+
+    def refuse(self, loader):
+        seen.append(len(loader))
+        raise RecipeError("these batches will not do")
+
+    class CountSteps(Callback):
+        steps = 0
+
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            CountSteps.steps += 1
+
+    monkeypatch.setattr(SimCLR, "check_batches", refuse)
+    with pytest.raises(RecipeError, match="these batches will not do"):
+        pretrain(tmp_path / "run", max_epochs=1, callbacks=[CountSteps()])
+    assert seen == [2] and CountSteps.steps == 0 and not (tmp_path / "run").exists()  # 64 rows in batches of 32
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
 def test_an_unwritable_output_dir_fails_before_training(tmp_path):
     locked = tmp_path / "locked"

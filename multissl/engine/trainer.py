@@ -287,6 +287,7 @@ def fit(
             num_workers=loader_options.num_workers, seed=recipe.seed,
         )
     method = method_cls(recipe.method_options, modality.input_spec(), recipe.optimizer, recipe.seed)
+    method.check_batches(train_loader)
     previous = {}
     if checkpoint_path is not None:
         check_checkpoint_fits(checkpoint_path, method)

@@ -63,6 +63,11 @@ class Method(L.LightningModule):
         """Pooled (N, D) embeddings of a batch, the representation evaluated downstream."""
         raise NotImplementedError
 
+    def check_batches(self, loader: Any) -> None:
+        """Raise an error from :mod:`multissl.errors` for a training loader whose batches this method cannot train on
+        (sampled sub-graphs for a task that needs the whole graph, one device where two are contrasted); called
+        before training starts, in the launching process. The default accepts any."""
+
     def checkpoint_monitor(self) -> tuple[str, str]:
         """The logged validation metric the "best" checkpoint follows, and ``"min"`` or ``"max"``."""
         return "val/loss", "min"

@@ -134,12 +134,11 @@ class SelfTask(Method):
         h = torch.relu(self.encoder(inputs.x, inputs.edge_index))
         return h, nn.functional.dropout(h, self.config.dropout, self.training), inputs
 
-    def on_train_start(self) -> None:
+    def check_batches(self, loader) -> None:
         """Refuse neighbour mini-batches (:mod:`multissl_graph.seed_batches`) for a task that needs the whole graph,
-        before its targets are computed and before the first step."""
+        before training starts."""
         from multissl_graph.seed_batches import NeighborBatches
 
-        loader = self.trainer.train_dataloader
         if isinstance(getattr(loader, "dataset", None), NeighborBatches) and self.task.whole_graph and self.ssl_weight != 0:
             allowed = sorted(name for name, task in TASKS.items() if not task.whole_graph)
             raise RecipeError(

@@ -117,6 +117,15 @@ def test_tasks_that_need_the_whole_graph_refuse_neighbor_batches_before_the_firs
     assert counter.steps == 0
 
 
+def test_the_refusal_reaches_the_user_as_itself_under_ddp_spawn():
+    """Raised in the launching process before the workers start, not wrapped in their ProcessRaisedException."""
+    with pytest.raises(RecipeError, match="cannot train on neighbour mini-batches"):
+        multissl.pretrain(
+            "graph", karate(), method=WHOLE_GRAPH_TASKS[0], max_steps=1,
+            **{**NEIGHBOR, "trainer.devices": 2, "trainer.strategy": "ddp_spawn", "trainer.accelerator": "cpu"}, **QUIET,
+        )
+
+
 def test_seenet_refuses_mini_batches_before_reading_data():
     with pytest.raises(RecipeError, match="trains on the whole graph only"):
         multissl.pretrain("temporal_relations", "/no/such/folder", method="seenet", **{"data.loader": "neighbor"}, **QUIET)

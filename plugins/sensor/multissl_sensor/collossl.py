@@ -110,9 +110,9 @@ class ColloSSL(Method):
         if channels is not None and max(config.accel_channels) >= channels:
             raise RecipeError(f"collossl accel_channels {config.accel_channels} do not fit devices of {channels} channels.")
 
-    def on_train_start(self) -> None:
-        """Refuse too few devices before the first step (the training windows are (D, T, C))."""
-        check_devices(self.trainer.train_dataloader.dataset[0].shape[0], self.config.selection)
+    def check_batches(self, loader) -> None:
+        """Refuse too few devices before training starts (the training windows are (D, T, C))."""
+        check_devices(loader.dataset[0].shape[0], self.config.selection)
 
     def ssl_loss(self, batch: dict[str, torch.Tensor]):
         config, devices = self.config, batch["devices"]
