@@ -233,6 +233,25 @@ class HuBERT(Method):
             self._kmeans = None
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What pickling sends (``ddp_spawn`` pickles the method to its processes). torch pickles a module with a
+        parametrization (``HubertModel``'s weight-normalised positional convolution) only through its
+        ``state_dict``, so the encoder travels as its configuration, weights and mode and is rebuilt on arrival
+        (:meth:`__setstate__`); the teacher is loaded again from its path when first needed."""
+        state = super().__getstate__()
+        state["_modules"] = {**state["_modules"], "model": None}  # the slot keeps the modules' order
+        state["_teacher"] = None
+        state["_encoder_parts"] = (self.model.config, self.model.state_dict(), self.model.training)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        config, weights, training = state.pop("_encoder_parts")
+        super().__setstate__(state)
+        model = HubertModel(config)
+        model.load_state_dict(weights)
+        self._modules["model"] = model.train(training)
+        model.feature_extractor.register_forward_hook(self._keep_conv_features)
+
     # -- training -----------------------------------------------------------------------------
     def _keep_conv_features(self, module, inputs, output) -> Tensor:
         """The convolutional features, their gradient scaled by ``feature_grad_mult`` in training (fairseq

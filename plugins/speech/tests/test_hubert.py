@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 
 import numpy as np
 import pytest
@@ -169,3 +170,22 @@ def test_feature_grad_mult_scales_the_convolution_gradients(tiny_hubert):
         method.ssl_loss(batch)[0].backward()
         grads[mult] = method.model.feature_extractor.conv_layers[0].conv.weight.grad
     torch.testing.assert_close(grads[0.1], 0.1 * grads[1.0])
+
+
+def test_a_pickled_method_computes_the_same_loss_and_gradients(tiny_hubert):
+    """ddp_spawn pickles the method: the weight-normalised positional convolution must survive the trip."""
+    method = _method(tiny_hubert)
+    method._set_codebook(torch.randn(4, 39))
+    arrived = pickle.loads(pickle.dumps(method))
+    assert [name for name, _ in arrived.named_parameters()] == [name for name, _ in method.named_parameters()]
+    batch = {"waveform": torch.randn(2, 4000, generator=torch.Generator().manual_seed(0)), "num_samples": torch.tensor([4000, 3200])}
+    losses = []
+    for model in (method, arrived):
+        model.train()
+        loss, _ = model.ssl_loss(batch)
+        loss.backward()
+        losses.append((loss.detach(), [p.grad.clone() for p in model.parameters() if p.grad is not None]))
+    torch.testing.assert_close(losses[0][0], losses[1][0], atol=0, rtol=0)
+    assert len(losses[0][1]) == len(losses[1][1]) > 0
+    for first, second in zip(losses[0][1], losses[1][1]):
+        torch.testing.assert_close(first, second, atol=0, rtol=0)

@@ -43,3 +43,11 @@ def test_fsdd_tera_trains_on_two_processes_each_clip_once_per_epoch(tmp_path, ti
         [line["lengths"] for line in per_rank[0] if line["epoch"] == 1], "each epoch reshuffled"
     assert run.metrics["train"]["epochs"] == 2 and run.metrics["train"]["steps"] == 2 * steps[0]
     assert run.embed(str(corpus)).shape == (15, tiny_tera["d_model"])
+
+
+def test_hubert_trains_on_two_processes(tone, tiny_hubert):
+    """ddp_spawn pickles the method; HuBERT's weight-normalised positional convolution travels by its state."""
+    clips = {"audio": [tone(0.3 + 0.05 * i, f0=110.0 + 35 * i, seed=i) for i in range(8)], "sample_rate": 16000}
+    run = multissl.pretrain("speech", clips, method="hubert", max_epochs=1, batch_size=2, **tiny_hubert, **TWO_PROCESSES)
+    assert run.method.codebook.shape == (4, 39) and np.isfinite(run.metrics["train"]["train/loss"])
+    assert run.embed(clips).shape == (8, tiny_hubert["hidden_size"])
