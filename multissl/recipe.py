@@ -80,8 +80,12 @@ class LoaderOptions:
 
 @dataclasses.dataclass
 class OptimizerOptions:
-    """AdamW with linear warm-up then ``schedule`` decay, stepped every optimisation step."""
+    """AdamW (or Adam) with linear warm-up then ``schedule`` decay, stepped every optimisation step."""
 
+    name: Literal["adamw", "adam"] = "adamw"
+    """``adamw``: weight decay decoupled from the gradient, ``w ← w − lr·λ·w`` (Loshchilov & Hutter 2019); ``adam``:
+    the decay added to the gradient as an L2 penalty, ``g ← g + λ·w``, then scaled by Adam like the rest, as
+    ``torch.optim.Adam(weight_decay=λ)`` in the reference code of DGI, GRACE, CCA-SSG and GraphMAE."""
     lr: float = 1e-3
     weight_decay: float = 1e-4
     betas: tuple[float, float] = (0.9, 0.999)

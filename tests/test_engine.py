@@ -178,6 +178,27 @@ def test_streamed_datasets_cannot_be_split_for_validation():
         _split(stream, 0.1, seed=0)
 
 
+@pytest.mark.parametrize("name, expected", [("adamw", torch.optim.AdamW), ("adam", torch.optim.Adam)])
+def test_optimizer_name_picks_decoupled_decay_or_an_l2_penalty(name, expected):
+    from lightning.pytorch.callbacks import Callback
+
+    class Optimizers(Callback):
+        seen = []
+
+        def on_train_start(self, trainer, pl_module):
+            Optimizers.seen = list(trainer.optimizers)
+
+    multissl.pretrain("vectors", "wine", method="simclr", max_epochs=1, batch_size=64, callbacks=[Optimizers()],
+                      **{"optimizer.name": name, "optimizer.weight_decay": 0.01}, **QUIET)
+    (optimizer,) = Optimizers.seen
+    assert type(optimizer) is expected and optimizer.param_groups[0]["weight_decay"] == 0.01
+
+
+def test_an_unknown_optimizer_name_is_refused():
+    with pytest.raises(RecipeError, match="optimizer.name"):
+        multissl.pretrain("vectors", "wine", method="simclr", max_epochs=1, **{"optimizer.name": "sgd"}, **QUIET)
+
+
 def test_optimizer_options_reach_adamw(tmp_path):
     out = tmp_path / "run"
     multissl.pretrain("vectors", "wine", method="simclr", max_epochs=1, batch_size=64, output_dir=str(out),

@@ -130,7 +130,7 @@ class Method(L.LightningModule):
         for name, parameter in self.named_parameters():
             if parameter.requires_grad:
                 (no_decay if parameter.ndim <= 1 or name.endswith(".bias") else decay).append(parameter)
-        optimizer = torch.optim.AdamW(
+        optimizer = (torch.optim.Adam if options.name == "adam" else torch.optim.AdamW)(
             [{"params": decay, "weight_decay": options.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
             lr=options.lr,
             betas=tuple(options.betas),
