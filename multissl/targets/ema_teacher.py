@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
+from collections.abc import Iterator
 
 import torch
 from torch import nn
@@ -62,6 +64,20 @@ class EMATeacher(nn.Module):
         if teacher_buffers:
             torch._foreach_copy_(teacher_buffers, student_buffers)
         return momentum
+
+    @contextlib.contextmanager
+    def batch_statistics(self) -> Iterator[None]:
+        """Inside the block the teacher's batch-norm layers normalise with the batch's own statistics, as the target
+        networks of BYOL and BGRL do (they run in training mode); dropout stays off. The running statistics this
+        touches are the student's again after the next :meth:`update`."""
+        norms = [module for module in self.teacher.modules() if isinstance(module, nn.modules.batchnorm._BatchNorm)]
+        for module in norms:
+            module.train(True)
+        try:
+            yield
+        finally:
+            for module in norms:
+                module.train(False)
 
     def forward(self, *args, **kwargs):
         """The teacher's outputs, computed without building a graph."""

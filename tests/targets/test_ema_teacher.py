@@ -63,6 +63,20 @@ def test_teacher_stays_in_eval_mode_inside_a_training_module():
     torch.testing.assert_close(parent["teacher"](x), parent["teacher"](x))  # dropout off, batch-norm frozen
 
 
+def test_batch_statistics_normalise_each_batch_by_itself_with_dropout_still_off():
+    ema = EMATeacher(_student())
+    x = 3.0 + 2.0 * torch.randn(64, 3)  # far from the running statistics (mean 0, variance 1)
+    with ema.batch_statistics():
+        inside = ema(x)
+        hidden = ema.teacher[1](ema.teacher[0](x))
+        assert not ema.teacher[2].training  # dropout
+    torch.testing.assert_close(hidden.mean(0), torch.zeros(5), atol=1e-5, rtol=0)
+    with ema.batch_statistics():
+        torch.testing.assert_close(ema(x), inside)  # deterministic: no dropout
+    assert not any(module.training for module in ema.modules())  # back to eval mode
+    assert not torch.allclose(ema(x), inside)  # outside, the running statistics
+
+
 def test_teacher_takes_no_gradient():
     student = _student()
     ema = EMATeacher(student)

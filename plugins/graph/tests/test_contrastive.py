@@ -134,6 +134,21 @@ def test_bgrl_target_encoder_gets_no_gradient_and_starts_as_the_online_one():
     assert 0.0 <= float(loss) <= 8.0  # two terms of 2 - 2 cos each
 
 
+@pytest.mark.parametrize("batch_statistics", [True, False])
+def test_bgrl_target_batch_norm_reads_each_view_as_the_references_training_mode_target(batch_statistics):
+    from multissl_graph.contrastive.bgrl import BGRL, BGRLConfig
+
+    modality, batch = karate()
+    method = BGRL(BGRLConfig(target_batch_statistics=batch_statistics), modality.input_spec()).train()
+    norms = [m for m in method.target_encoder.teacher.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    modes = []
+    for norm in norms:
+        norm.register_forward_hook(lambda module, inputs, output: modes.append(module.training))
+    method.ssl_loss(batch)
+    assert len(modes) == 2 * len(norms) > 0 and set(modes) == {batch_statistics}  # two views through every layer
+    assert not any(m.training for m in method.target_encoder.modules())  # eval mode again after the step
+
+
 def test_graphmae_mask_token_learns():
     modality, batch = karate()
     method = GraphMAE(GraphMAEConfig(), modality.input_spec())

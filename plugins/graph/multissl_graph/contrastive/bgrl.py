@@ -4,13 +4,15 @@ bootstrapping"; reference github.com/nerdslab/bgrl).
 BYOL on graphs without a projector: two views (edge dropping and feature masking, each view its own rates) go
 through an online GCN encoder ``E_θ`` and a target encoder ``E_φ``, an exponential moving average of it
 (``φ ← τφ + (1 − τ)θ`` after each step, ``τ`` from 0.99 to 1 along a half cosine; the core's
-:class:`~multissl.targets.ema_teacher.EMATeacher`). A predictor ``p_θ`` (Linear, PReLU, Linear) maps online
+:class:`~multissl.targets.ema_teacher.EMATeacher`) whose BatchNorm normalises each view by that view's own statistics,
+as the reference's target network runs in training mode. A predictor ``p_θ`` (Linear, PReLU, Linear) maps online
 embeddings; ``L = (2 − 2 cos(p(E_θ(v₁)), sg E_φ(v₂))) + (2 − 2 cos(p(E_θ(v₂)), sg E_φ(v₁)))`` averaged over nodes
 (the core's BYOL loss). The embedding is the online encoder's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from typing import Any
 
@@ -41,6 +43,9 @@ class BGRLConfig:
     predictor_hidden_dim: int = 512
     momentum_start: float = 0.99
     momentum_end: float = 1.0
+    target_batch_statistics: bool = True
+    """The target encoder's BatchNorm normalises each view with its own statistics, as the reference's target
+    network (run in training mode); False: with the running statistics copied from the online encoder."""
 
 
 class BGRL(Method):
@@ -68,7 +73,8 @@ class BGRL(Method):
         generator = self.generator(inputs.x.device)
         views = [apply_views(views, inputs, generator).inputs for views in (self.first_views, self.second_views)]
         predictions = [self.predictor(self.input.embed(self.encoder, view)) for view in views]
-        with torch.no_grad():
+        statistics = self.target_encoder.batch_statistics() if self.config.target_batch_statistics else contextlib.nullcontext()
+        with torch.no_grad(), statistics:
             targets = [self.input.embed(self.target_encoder.teacher, view) for view in views]
         first, first_logs = self.objective(predictions[0], targets[1])
         second, second_logs = self.objective(predictions[1], targets[0])
