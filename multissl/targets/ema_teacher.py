@@ -19,8 +19,9 @@ class EMATeacher(nn.Module):
     After each optimiser step: ``θ_t ← m·θ_t + (1 − m)·θ_s`` for every parameter, buffers copied from the
     student, with ``m`` rising from ``momentum_start`` to ``momentum_end`` over training: linearly (I-JEPA,
     T-JEPA) or along a half cosine (``schedule="cosine"``, BYOL: ``m = 1 − (1 − m_0)(cos(πk/K) + 1)/2``). The
-    teacher gets no gradient and always runs in eval mode (dropout off), whatever ``.train()`` is called
-    with — the T-JEPA reference leaves its target encoder's dropout on.
+    teacher gets no gradient and runs in eval mode (dropout off), whatever ``.train()`` is called with — the
+    T-JEPA reference leaves its target encoder's dropout on; inside :meth:`batch_statistics` its batch-norm layers
+    read the batch's statistics.
     """
 
     def __init__(

@@ -9,8 +9,8 @@ classification (a SelfTask run with a classifier) is scored by its own classifie
 default GraphMAE's (Hou et al. 2022, ``graphmae/evaluation.py`` and ``configs.yml`` for Cora): a logistic regression
 trained full-batch on the training nodes with Adam (lr 0.01, weight decay 1e-4, 300 epochs), scored on the test nodes
 at the epoch most accurate on the validation nodes (the last such epoch on ties); ``probe: sklearn`` fits scikit-learn's
-L-BFGS logistic regression instead, its ``C`` picked on the validation nodes; ``probe_normalize`` (GRACE's evaluation)
-scales each embedding to unit length first. Baseline, trained in the same call on the same graph with the run's recipe
+L-BFGS logistic regression instead, its ``C`` picked on the validation nodes; ``probe_normalize`` (GRACE's and BGRL's
+evaluations) scales each embedding to unit length first. Baseline, trained in the same call on the same graph with the run's recipe
 (encoder, hidden size, dropout, trainer, optimizer, seed): the same GCN trained for node classification alone
 (SelfTask with ``ssl_weight = 0``), scored by its classifier. A run of another method (DGI, GRACE, BGRL, GraphMAE,
 the generic methods) is compared with that GCN at its own settings (Kipf & Welling 2017: hidden 128, dropout 0.5,
@@ -51,8 +51,8 @@ class NodeClassificationOptions:
     probe_epochs: int = 300
     """Full-batch epochs of the ``adam`` probe (GraphMAE's ``max_epoch_f``)."""
     probe_normalize: bool = False
-    """Scale each node's frozen embedding to unit L2 norm before the probe (GRACE's evaluation: its embeddings are
-    trained through a cosine, so their lengths carry no class information)."""
+    """Scale each node's frozen embedding to unit L2 norm before the probe (GRACE's and BGRL's evaluations: their
+    embeddings are trained through a cosine, so their lengths carry no class information)."""
     probe_standardize: bool = False
     """Standardise the frozen embeddings (per dimension, statistics of the training nodes) before the probe (after
     ``probe_normalize``)."""
