@@ -21,11 +21,17 @@ class EMATeacher(nn.Module):
     T-JEPA) or along a half cosine (``schedule="cosine"``, BYOL: ``m = 1 − (1 − m_0)(cos(πk/K) + 1)/2``). The
     teacher gets no gradient and runs in eval mode (dropout off), whatever ``.train()`` is called with — the
     T-JEPA reference leaves its target encoder's dropout on; inside :meth:`batch_statistics` its batch-norm layers
-    read the batch's statistics.
+    read the batch's statistics. The teacher starts as a copy of the student, or (``reinitialize=True``, BGRL's
+    reference) from its own random draw: every submodule's ``reset_parameters()`` is called on the copy.
     """
 
     def __init__(
-        self, student: nn.Module, momentum_start: float = 0.996, momentum_end: float = 1.0, schedule: str = "linear"
+        self,
+        student: nn.Module,
+        momentum_start: float = 0.996,
+        momentum_end: float = 1.0,
+        schedule: str = "linear",
+        reinitialize: bool = False,
     ):
         super().__init__()
         if schedule not in ("linear", "cosine"):
@@ -38,6 +44,8 @@ class EMATeacher(nn.Module):
         self.momentum_end = float(momentum_end)
         self.schedule = schedule
         self.teacher = copy.deepcopy(student).requires_grad_(False)
+        if reinitialize:
+            _reset_parameters(self.teacher)
         self.train(False)
 
     def train(self, mode: bool = True) -> EMATeacher:
@@ -84,6 +92,21 @@ class EMATeacher(nn.Module):
         """The teacher's outputs, computed without building a graph."""
         with torch.no_grad():
             return self.teacher(*args, **kwargs)
+
+
+def _reset_parameters(module: nn.Module) -> None:
+    """A fresh random draw of ``module``'s parameters by each layer's ``reset_parameters()``; RecipeError when a
+    parameter's own layer has none."""
+    layers = [layer for layer in module.modules() if callable(getattr(layer, "reset_parameters", None))]
+    redrawn = {id(parameter) for layer in layers for parameter in layer.parameters(recurse=False)}
+    if kept := [name for name, parameter in module.named_parameters() if id(parameter) not in redrawn]:
+        raise RecipeError(
+            f"EMATeacher(reinitialize=True) cannot redraw {kept[:3]}: their module has no "
+            "reset_parameters(). Give it one, or start the teacher as a copy (reinitialize=False)."
+        )
+    with torch.no_grad():
+        for layer in layers:
+            layer.reset_parameters()
 
 
 def _matched(teacher_named, student_named, what: str) -> tuple[list[torch.Tensor], list[torch.Tensor]]:

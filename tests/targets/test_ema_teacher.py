@@ -109,3 +109,27 @@ def test_cosine_schedule_is_byols_and_unknown_schedules_are_refused():
         assert teacher.momentum(step, 100) == pytest.approx(expected)
     with pytest.raises(RecipeError, match="schedule"):
         EMATeacher(nn.Linear(2, 2), schedule="exponential")
+
+
+def test_reinitialized_teacher_is_a_fresh_draw_of_the_same_architecture():
+    student = _student()
+    with torch.no_grad():
+        student[1].running_mean.fill_(3.0)
+    ema = EMATeacher(student, reinitialize=True)
+    assert [name for name, _ in ema.teacher.named_parameters()] == [name for name, _ in student.named_parameters()]
+    assert not torch.equal(ema.teacher[0].weight, student[0].weight)
+    assert not torch.equal(ema.teacher[3].weight, student[3].weight)
+    torch.testing.assert_close(ema.teacher[1].running_mean, torch.zeros(5))
+    assert not any(p.requires_grad for p in ema.teacher.parameters())
+    torch.testing.assert_close(EMATeacher(student).teacher[0].weight, student[0].weight)
+
+
+class _Scaled(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(3))
+
+
+def test_reinitializing_a_module_that_cannot_redraw_its_parameters_is_refused():
+    with pytest.raises(RecipeError, match="reset_parameters"):
+        EMATeacher(nn.Sequential(nn.Linear(3, 3), _Scaled()), reinitialize=True)
