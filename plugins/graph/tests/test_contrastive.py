@@ -122,11 +122,17 @@ def test_graphmae_remasks_the_masked_rows_before_the_decoder():
     assert torch.all(hidden[mask] == 0) and torch.all(hidden[~mask].abs().sum(dim=1) > 0)
 
 
-def test_bgrl_target_encoder_gets_no_gradient_and_starts_as_the_online_one():
+@pytest.mark.parametrize("reinitialize", [True, False])
+def test_bgrl_target_encoder_gets_no_gradient_and_starts_apart_from_the_online_one_as_the_references(reinitialize):
+    from multissl_graph.contrastive.bgrl import BGRL, BGRLConfig
+
     modality, batch = karate()
-    method = method_for("bgrl", modality)
+    method = BGRL(BGRLConfig(reinitialize_target=reinitialize), modality.input_spec())
     teacher = method.target_encoder.teacher
-    assert all(torch.equal(a, b) for a, b in zip(teacher.parameters(), method.encoder.parameters()))
+    same = [torch.equal(a, b) for a, b in zip(teacher.parameters(), method.encoder.parameters())]
+    convolution_weights = [i for i, (name, _) in enumerate(teacher.named_parameters()) if name.endswith("lin.weight")]
+    assert convolution_weights and all(same) != reinitialize
+    assert all(not same[i] for i in convolution_weights) == reinitialize
     loss, logs = method.ssl_loss(batch)
     loss.backward()
     assert all(p.grad is None for p in teacher.parameters())
@@ -147,6 +153,26 @@ def test_bgrl_target_batch_norm_reads_each_view_as_the_references_training_mode_
     method.ssl_loss(batch)
     assert len(modes) == 2 * len(norms) > 0 and set(modes) == {batch_statistics}  # two views through every layer
     assert not any(m.training for m in method.target_encoder.modules())  # eval mode again after the step
+
+
+@pytest.mark.parametrize(("name", "slopes"), [("prelu", 8), ("prelu_shared", 1)])
+def test_prelu_learns_one_slope_per_channel_or_one_per_layer_as_the_reference_code(name, slopes):
+    encoder = registry().get("encoder", "gcn_stack")(input_dim=34, hidden_dims=[8, 8], activation=name)
+    assert [module.weight.numel() for module in encoder.activations] == [slopes, slopes]
+    with pytest.raises(RecipeError, match="prelu_shared"):
+        registry().get("encoder", "gcn_stack")(input_dim=34, hidden_dims=[8], activation="swish")
+
+
+def test_graphmae_gat_draws_its_weights_as_the_references_xavier_normal_with_gain_1_414():
+    torch.manual_seed(0)
+    reference = registry().get("encoder", "gat_heads")(input_dim=1433, hidden_dim=512, heads=4, num_layers=1)
+    pyg = registry().get("encoder", "gat_heads")(input_dim=1433, hidden_dim=512, heads=4, num_layers=1, init="glorot")
+    weight, glorot = reference.convs[0].lin.weight, pyg.convs[0].lin.weight
+    assert float(weight.std()) == pytest.approx(1.414 * math.sqrt(2 / (1433 + 512)), rel=0.02)
+    assert float(glorot.std()) == pytest.approx(math.sqrt(2 / (1433 + 512)), rel=0.02)  # uniform, same variance as gain 1
+    assert [module.weight.numel() for module in reference.activations] == [1]  # nn.PReLU(): one slope per layer
+    with pytest.raises(RecipeError, match="init"):
+        registry().get("encoder", "gat_heads")(input_dim=8, init="kaiming")
 
 
 def test_graphmae_mask_token_learns():

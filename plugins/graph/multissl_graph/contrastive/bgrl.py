@@ -4,10 +4,11 @@ bootstrapping"; reference github.com/nerdslab/bgrl).
 BYOL on graphs without a projector: two views (edge dropping and feature masking, each view its own rates) go
 through an online GCN encoder ``E_θ`` and a target encoder ``E_φ``, an exponential moving average of it
 (``φ ← τφ + (1 − τ)θ`` after each step, ``τ`` from 0.99 to 1 along a half cosine; the core's
-:class:`~multissl.targets.ema_teacher.EMATeacher`) whose BatchNorm normalises each view by that view's own statistics,
-as the reference's target network runs in training mode. A predictor ``p_θ`` (Linear, PReLU, Linear) maps online
-embeddings; ``L = (2 − 2 cos(p(E_θ(v₁)), sg E_φ(v₂))) + (2 − 2 cos(p(E_θ(v₂)), sg E_φ(v₁)))`` averaged over nodes
-(the core's BYOL loss). The embedding is the online encoder's.
+:class:`~multissl.targets.ema_teacher.EMATeacher`). As in the reference, the target starts from its own random
+initialisation and its BatchNorm normalises each view by that view's own statistics (the reference's target network
+runs in training mode). A predictor ``p_θ`` (Linear, PReLU, Linear) maps online embeddings;
+``L = (2 − 2 cos(p(E_θ(v₁)), sg E_φ(v₂))) + (2 − 2 cos(p(E_θ(v₂)), sg E_φ(v₁)))`` averaged over nodes (the core's
+BYOL loss). The embedding is the online encoder's.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class BGRLConfig:
     input: str = "graph_nodes"
     encoder: str = "gcn_stack"
     encoder_options: dict[str, Any] = dataclasses.field(
-        default_factory=lambda: {"hidden_dims": [512, 256], "activation": "prelu", "batch_norm": True}
+        default_factory=lambda: {"hidden_dims": [512, 256], "activation": "prelu_shared", "batch_norm": True}
     )
     first_views: list[dict[str, Any]] = dataclasses.field(
         default_factory=lambda: [{"name": "graph_edge_drop", "p": 0.2}, {"name": "graph_feature_mask", "p": 0.2}]
@@ -46,6 +47,9 @@ class BGRLConfig:
     target_batch_statistics: bool = True
     """The target encoder's BatchNorm normalises each view with its own statistics, as the reference's target
     network (run in training mode); False: with the running statistics copied from the online encoder."""
+    reinitialize_target: bool = True
+    """The target encoder starts from its own random initialisation, as the reference's; False: as a copy of the
+    online encoder (BYOL)."""
 
 
 class BGRL(Method):
@@ -65,7 +69,9 @@ class BGRL(Method):
         self.predictor = nn.Sequential(
             nn.Linear(width, config.predictor_hidden_dim), nn.PReLU(), nn.Linear(config.predictor_hidden_dim, width)
         )
-        self.target_encoder = EMATeacher(self.encoder, config.momentum_start, config.momentum_end, schedule="cosine")
+        self.target_encoder = EMATeacher(
+            self.encoder, config.momentum_start, config.momentum_end, schedule="cosine", reinitialize=config.reinitialize_target
+        )
         self.objective = build_objective("byol", {})
 
     def ssl_loss(self, batch: dict[str, torch.Tensor]):

@@ -26,7 +26,7 @@ class DGIConfig:
     input: str = "graph_nodes"
     encoder: str = "gcn_stack"
     encoder_options: dict[str, Any] = dataclasses.field(
-        default_factory=lambda: {"hidden_dims": [512], "activation": "prelu"}
+        default_factory=lambda: {"hidden_dims": [512], "activation": "prelu_shared"}
     )
 
 

@@ -18,12 +18,13 @@ from multissl.errors import RecipeError
 
 
 def activation_layer(name: str, width: int) -> nn.Module:
-    """``relu``, ``elu`` or ``prelu`` (one learnable slope per channel, as DGI and BGRL)."""
-    if name == "prelu":
-        return nn.PReLU(width)
+    """``relu``, ``elu``, ``prelu`` (one learnable slope per channel) or ``prelu_shared`` (one slope for the layer:
+    ``nn.PReLU()``, as the DGI, BGRL and GraphMAE reference code)."""
+    if name in ("prelu", "prelu_shared"):
+        return nn.PReLU(width if name == "prelu" else 1)
     if name in ("relu", "elu"):
         return nn.ReLU() if name == "relu" else nn.ELU()
-    raise RecipeError(f"activation must be 'relu', 'elu' or 'prelu', got {name!r}.")
+    raise RecipeError(f"activation must be 'relu', 'elu', 'prelu' or 'prelu_shared', got {name!r}.")
 
 
 class GCNStack(nn.Module):
@@ -36,7 +37,7 @@ class GCNStack(nn.Module):
         self,
         input_dim: int,
         hidden_dims: list[int] = (512,),
-        activation: Literal["relu", "elu", "prelu"] = "prelu",
+        activation: Literal["relu", "elu", "prelu", "prelu_shared"] = "prelu",
         batch_norm: bool = False,
         final_activation: bool = True,
         dropout: float = 0.0,

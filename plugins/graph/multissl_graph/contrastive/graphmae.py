@@ -43,7 +43,7 @@ class GraphMAE(Method):
     """Masked node-feature reconstruction with a [MASK] token, re-masking and a GAT decoder."""
 
     Config = GraphMAEConfig
-    optimizer_defaults = {"lr": 1e-3, "weight_decay": 2e-4, "warmup_fraction": 0.0, "schedule": "cosine"}
+    optimizer_defaults = {"name": "adam", "lr": 1e-3, "weight_decay": 2e-4, "warmup_fraction": 0.0, "schedule": "cosine"}
     trainer_defaults = {"max_epochs": 1500}
 
     def __init__(self, config: GraphMAEConfig, input_spec: dict[str, Any], optimizer=None, seed: int = 0):
