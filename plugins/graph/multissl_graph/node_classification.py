@@ -10,8 +10,8 @@ default GraphMAE's (Hou et al. 2022, ``graphmae/evaluation.py`` and ``configs.ym
 trained full-batch on the training nodes with Adam (lr 0.01, weight decay 1e-4, 300 epochs), scored on the test nodes
 at the epoch most accurate on the validation nodes (the last such epoch on ties); ``probe: sklearn`` fits scikit-learn's
 L-BFGS logistic regression instead, its ``C`` picked on the validation nodes; ``probe_normalize`` (GRACE's and BGRL's
-evaluations) scales each embedding to unit length first. Baseline, trained in the same call on the same graph with the run's recipe
-(encoder, hidden size, dropout, trainer, optimizer, seed): the same GCN trained for node classification alone
+evaluations) scales each embedding to unit length first. Baseline, trained in the same call on the same graph with the
+run's recipe (encoder, hidden size, dropout, trainer, optimizer, seed): the same GCN trained for node classification alone
 (SelfTask with ``ssl_weight = 0``), scored by its classifier. A run of another method (DGI, GRACE, BGRL, GraphMAE,
 the generic methods) is compared with that GCN at its own settings (Kipf & Welling 2017: hidden 128, dropout 0.5,
 lr 0.01, weight decay 5e-4, 200 epochs, best validation epoch kept), whatever the run's encoder and schedule.
