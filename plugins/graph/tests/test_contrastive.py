@@ -175,6 +175,14 @@ def test_graphmae_gat_draws_its_weights_as_the_references_xavier_normal_with_gai
         registry().get("encoder", "gat_heads")(input_dim=8, init="kaiming")
 
 
+@pytest.mark.parametrize(("init", "gain"), [("xavier_normal", 1.414), ("glorot", 1.0)])
+def test_graphmae_decoder_is_drawn_as_its_encoder(init, gain):
+    torch.manual_seed(0)
+    spec = {"input_dim": 1433, "num_classes": 7}
+    method = GraphMAE(GraphMAEConfig(encoder_options={"hidden_dim": 512, "heads": 4, "init": init}), spec)
+    assert float(method.decoder.convs[0].lin.weight.std()) == pytest.approx(gain * math.sqrt(2 / (512 + 1433)), rel=0.02)
+
+
 def test_graphmae_mask_token_learns():
     modality, batch = karate()
     method = GraphMAE(GraphMAEConfig(), modality.input_spec())

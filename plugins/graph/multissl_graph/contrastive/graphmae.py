@@ -1,10 +1,10 @@
 """GraphMAE: a masked graph autoencoder (Hou et al. 2022; reference github.com/THUDM/GraphMAE).
 
-A share ``mask_rate`` of the nodes is masked: most get the learnable token ``x_[M]`` in place of their features,
-a share ``replace_rate`` of them the features of random nodes instead. A GAT encoder reads the corrupted graph;
-its output goes through a linear map (no bias), the masked nodes' rows are masked again (set to zero:
-"re-mask"), and a single-layer GAT decoder reconstructs every node's features. The loss is the scaled cosine
-error on the masked nodes, ``L = mean_{i∈M} (1 − cos(x_i, z_i))^γ`` (the core's
+A share ``mask_rate`` of the nodes is masked: most get the learnable token ``x_[M]`` in place of their features, a
+share ``replace_rate`` of them the features of random nodes instead. A GAT encoder reads the corrupted graph; its
+output goes through a linear map (no bias), the masked nodes' rows are masked again (set to zero: "re-mask"), and a
+single-layer GAT decoder (the encoder's dropout, slope and ``init``) reconstructs every node's features. The loss is
+the scaled cosine error on the masked nodes, ``L = mean_{i∈M} (1 − cos(x_i, z_i))^γ`` (the core's
 :class:`~multissl.objectives.scaled_cosine_error.ScaledCosineError`). The embedding is the encoder's on the clean
 graph. With neighbour batches the loss counts masked seed nodes only.
 """
@@ -60,7 +60,8 @@ class GraphMAE(Method):
         options = config.encoder_options
         self.decoder = MultiHeadGAT(
             width, features, heads=1, num_layers=1, feat_drop=options.get("feat_drop", 0.2),
-            attn_drop=options.get("attn_drop", 0.1), final_activation=False,
+            attn_drop=options.get("attn_drop", 0.1), negative_slope=options.get("negative_slope", 0.2),
+            init=options.get("init", "xavier_normal"), final_activation=False,
         )
         self.error = ScaledCosineError(config.gamma)
 
