@@ -24,6 +24,10 @@ from multissl.objectives.scaled_cosine_error import ScaledCosineError
 from multissl_graph.contrastive.gat_heads import MultiHeadGAT
 
 
+DECODER_SHARES = ("feat_drop", "attn_drop", "negative_slope", "init")
+"""``encoder_options`` the decoder takes from the encoder's (``gat_heads``' defaults where the recipe sets none)."""
+
+
 @dataclasses.dataclass
 class GraphMAEConfig:
     """Options of ``graphmae`` (recipe ``method`` block); defaults from the reference's Cora configuration."""
@@ -57,12 +61,8 @@ class GraphMAE(Method):
         width, features = self.encoder.output_dim, int(input_spec["input_dim"])
         self.mask_token = nn.Parameter(torch.zeros(1, features))
         self.encoder_to_decoder = nn.Linear(width, width, bias=False)
-        options = config.encoder_options
-        self.decoder = MultiHeadGAT(
-            width, features, heads=1, num_layers=1, feat_drop=options.get("feat_drop", 0.2),
-            attn_drop=options.get("attn_drop", 0.1), negative_slope=options.get("negative_slope", 0.2),
-            init=options.get("init", "xavier_normal"), final_activation=False,
-        )
+        shared = {key: value for key, value in config.encoder_options.items() if key in DECODER_SHARES}
+        self.decoder = MultiHeadGAT(width, features, heads=1, num_layers=1, final_activation=False, **shared)
         self.error = ScaledCosineError(config.gamma)
 
     def corrupt(self, x: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
