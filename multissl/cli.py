@@ -53,7 +53,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("pretrain", help="pretrain from a recipe (a YAML path or a shipped recipe name)")
     p.add_argument("recipe")
-    p.add_argument("--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE", help="override recipe keys, e.g. trainer.max_epochs=5")
+    p.add_argument("--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE", help="override recipe keys, e.g. trainer.max_epochs=5 "
+                   "(method.encoder_options.hidden_dims=[64] edits one key of the resolved encoder_options)")
     p.add_argument("--verbose", action="store_true", help="also print Lightning's start-up lines and the model summary")
     p.add_argument("--print-config", action="store_true", help="print the resolved recipe (every default filled in) and exit")
     p.set_defaults(handler=_pretrain)

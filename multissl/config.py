@@ -32,6 +32,17 @@ def build_options(cls: type, values: dict[str, Any] | None, where: str) -> Any:
     return cls(**checked)
 
 
+def field_default(cls: type, name: str) -> Any:
+    """The default of dataclass ``cls``'s field ``name`` (a fresh one from its factory); ``None`` when ``cls`` has no
+    such field or the field has no default."""
+    field = next((f for f in dataclasses.fields(cls) if f.name == name), None) if dataclasses.is_dataclass(cls) else None
+    if field is None:
+        return None
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    return None if field.default is dataclasses.MISSING else field.default
+
+
 def options_as_dict(options: Any) -> dict[str, Any]:
     """A dataclass instance as a plain dict (lists for tuples), for writing a resolved recipe."""
     return {f.name: _plain(getattr(options, f.name)) for f in dataclasses.fields(options) if f.init}

@@ -8,6 +8,8 @@ import inspect
 import textwrap
 from typing import Any
 
+from multissl.config import field_default
+
 
 def method_options(method_cls: type, registry, modality: str | None = None) -> list[dict[str, Any]]:
     """``[{"name", "default", "doc"}]`` for each field of ``method_cls.Config``; with ``modality``, its
@@ -24,13 +26,8 @@ def method_options(method_cls: type, registry, modality: str | None = None) -> l
     docs = field_docs(config)
     rows = []
     for field in dataclasses.fields(config):
-        if field.default is not dataclasses.MISSING:
-            default = field.default
-        elif field.default_factory is not dataclasses.MISSING:
-            default = field.default_factory()
-        else:
-            default = None
-        rows.append({"name": field.name, "default": overrides.get(field.name, default), "doc": docs.get(field.name, "")})
+        default = overrides[field.name] if field.name in overrides else field_default(config, field.name)
+        rows.append({"name": field.name, "default": default, "doc": docs.get(field.name, "")})
     return rows
 
 

@@ -24,8 +24,8 @@ from typing import Any, Literal
 
 import yaml
 
-from multissl.config import build_options, options_as_dict
-from multissl.errors import RecipeError, did_you_mean
+from multissl.config import build_options, field_default, options_as_dict
+from multissl.errors import MultisslError, RecipeError, did_you_mean
 
 TOP_LEVEL_KEYS = ("modality", "data", "method", "trainer", "loader", "optimizer", "evaluate", "seed", "output_dir", "resume")
 
@@ -267,13 +267,22 @@ def parse_assignment(assignment: str) -> tuple[str, Any]:
 
 
 def apply_overrides(raw: dict[str, Any], assignments: list[str]) -> dict[str, Any]:
-    """``raw`` with ``section.key=value`` assignments applied (values parsed as YAML: 2, true, [1, 2])."""
+    """``raw`` with ``section.key=value`` assignments applied (values parsed as YAML: 2, true, [1, 2]).
+
+    A path into a mapping option the recipe leaves at its default edits that default:
+    ``method.encoder_options.hidden_dims=[256, 128]`` keeps the method's other encoder options (its BatchNorm, its
+    activation) instead of replacing them all. ``method.encoder_options={...}`` still replaces the whole option.
+    """
     raw = copy.deepcopy(raw)
     for assignment in assignments:
         key, value = parse_assignment(assignment)
         *parents, leaf = key.split(".")
         node = raw
-        for part in parents:
+        for depth, part in enumerate(parents):
+            if depth == 1 and parents[0] == "method" and part not in node:
+                default = method_option_default(raw, part)
+                if isinstance(default, dict):
+                    node[part] = copy.deepcopy(default)
             child = node.setdefault(part, {})
             if isinstance(child, str) and part == "method":
                 child = node[part] = {"name": child}
@@ -282,6 +291,29 @@ def apply_overrides(raw: dict[str, Any], assignments: list[str]) -> dict[str, An
             node = child
         node[leaf] = value
     return raw
+
+
+def method_option_default(raw: dict[str, Any], option: str) -> Any:
+    """What ``raw`` resolves ``method.option`` to when its method block does not set it: the modality's
+    ``method_defaults`` for the method, else the method's ``Config`` default. ``None`` where the recipe names an
+    unknown modality or method (:func:`resolve` reports those)."""
+    from multissl.plugins import registry
+
+    block = raw.get("method")
+    method_name = block if isinstance(block, str) else (block or {}).get("name")
+    modality_name = raw.get("modality")
+    if not isinstance(modality_name, str):
+        return None
+    try:
+        modality_cls = registry().get("modality", modality_name)
+        method_name = method_name or registry().default_method(modality_name)
+        if not isinstance(method_name, str):
+            return None
+        defaults = modality_cls.method_defaults.get(method_name, {})
+        config = registry().get("method", method_name).Config
+    except MultisslError:
+        return None
+    return defaults[option] if option in defaults else field_default(config, option)
 
 
 def resolve(raw: dict[str, Any], registry) -> Recipe:

@@ -109,3 +109,18 @@ def test_method_optimizer_defaults_sit_under_the_recipe(fresh_plugins):
     assert recipe.optimizer.lr == 3.66e-4 and recipe.optimizer.warmup_fraction == 0.1
     recipe = recipes.resolve({**BASE, "method": "slow_simclr", "optimizer": {"lr": 0.01}}, fresh_plugins.registry())
     assert recipe.optimizer.lr == 0.01 and recipe.optimizer.warmup_fraction == 0.1
+
+
+
+def test_a_dotted_override_into_a_default_mapping_edits_that_default(monkeypatch):
+    """``method.encoder_options.hidden_dims=...`` keeps the other encoder options the method's defaults give; a
+    whole mapping still replaces them."""
+    vectors = registry().get("modality", "vectors")
+    byol = {**vectors.method_defaults["byol"], "encoder_options": {"hidden_dims": [64], "norm": "layer"}}
+    monkeypatch.setitem(vectors.method_defaults, "byol", byol)
+    raw = {**BASE, "method": "byol"}
+    edited = recipes.resolve(recipes.apply_overrides(raw, ["method.encoder_options.hidden_dims=[32, 16]"]), registry())
+    replaced = recipes.resolve(recipes.apply_overrides(raw, ["method.encoder_options={hidden_dims: [32, 16]}"]), registry())
+    assert edited.method_options.encoder_options == {"hidden_dims": [32, 16], "norm": "layer"}
+    assert replaced.method_options.encoder_options == {"hidden_dims": [32, 16]}
+    assert byol["encoder_options"] == {"hidden_dims": [64], "norm": "layer"}, "the default must not be edited in place"
