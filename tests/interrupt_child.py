@@ -1,7 +1,7 @@
 """Child process of tests/test_exact_resume.py: trains a tiny run into OUT, resuming when OUT holds a checkpoint,
 and at the end of global step STEP sends itself SIGNAL (a name such as SIGKILL or SIGTERM; "none": never).
 
-    python interrupt_child.py OUT STEP SIGNAL
+    python interrupt_child.py OUT STEP SIGNAL [METHOD]
 
 Prints the run's weights' file (OUT/weights.safetensors) when training finishes.
 """
@@ -32,11 +32,11 @@ class SignalAt(Callback):
             os.kill(os.getpid(), self.signum)
 
 
-def main(out: str, step: str, signal_name: str) -> None:
+def main(out: str, step: str, signal_name: str, method: str = "simclr") -> None:
     resume = "last" if (Path(out) / "checkpoints" / "last.ckpt").is_file() else None
     signum = None if signal_name == "none" else signal.Signals[signal_name]
     multissl.pretrain(
-        "vectors", tiny.data(rows=ROWS), method="simclr", max_epochs=EPOCHS, batch_size=BATCH, output_dir=out,
+        "vectors", tiny.data(rows=ROWS), method=method, max_epochs=EPOCHS, batch_size=BATCH, output_dir=out,
         resume=resume, callbacks=[SignalAt(int(step), signum)], **{**tiny.OVERRIDES, "trainer.checkpoint_every_n_steps": 4},
     )
 

@@ -16,8 +16,9 @@ from safetensors.torch import load_file
 CHILD = Path(__file__).parent / "interrupt_child.py"
 
 
-def child(out: Path, step: int, signal_name: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(CHILD), str(out), str(step), signal_name], capture_output=True, text=True, timeout=300)
+def child(out: Path, step: int, signal_name: str, method: str = "simclr") -> subprocess.CompletedProcess:
+    command = [sys.executable, str(CHILD), str(out), str(step), signal_name, method]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
 
 
 def checkpoint_step(path: Path) -> int:
@@ -62,3 +63,14 @@ def test_sigterm_checkpoints_the_exact_step_exits_non_zero_and_resume_gives_the_
     resumed = child(out, -1, "none")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert_same_weights(uninterrupted, out)
+
+
+def test_an_ema_target_updated_in_the_checkpointed_step_resumes_exactly(tmp_path):
+    """BYOL's target moves after each optimiser step; a checkpoint taken at that step's end must hold the move."""
+    whole, out = tmp_path / "whole", tmp_path / "run"
+    assert child(whole, -1, "none", "byol").returncode == 0
+    killed = child(out, 10, "SIGKILL", "byol")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    resumed = child(out, -1, "none", "byol")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert_same_weights(load_file(whole / "weights.safetensors"), out)

@@ -68,6 +68,16 @@ class Method(L.LightningModule):
         (sampled sub-graphs for a task that needs the whole graph, one device where two are contrasted); called
         before training starts, in the launching process. The default accepts any."""
 
+    def after_optimizer_step(self, steps: int) -> None:
+        """Work that follows each optimiser step (an EMA target's update); ``steps`` counts the optimiser steps taken,
+        this one included (``global_step`` counts it only once the step is over). Runs inside the step, before any
+        callback's ``on_train_batch_end``, so a checkpoint taken there (every N steps, or on SIGTERM) holds it and a
+        resumed run does not miss it. The default does nothing."""
+
+    def optimizer_step(self, *args: Any, **kwargs: Any) -> None:
+        super().optimizer_step(*args, **kwargs)
+        self.after_optimizer_step(self.global_step + 1)
+
     def checkpoint_monitor(self) -> tuple[str, str]:
         """The logged validation metric the "best" checkpoint follows, and ``"min"`` or ``"max"``."""
         return "val/loss", "min"

@@ -62,11 +62,11 @@ class BYOL(Method):
         loss = first + second
         return loss, {"loss": loss.detach(), "cosine": (first_logs["cosine"] + second_logs["cosine"]) / 2}
 
-    def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
+    def after_optimizer_step(self, steps: int) -> None:
         """The target follows the online network after each optimiser step (BYOL's τ schedule over all steps)."""
         total = self.trainer.estimated_stepping_batches
-        momentum = self.target_encoder.update(self.encoder, self.global_step, total)
-        self.target_projector.update(self.projector, self.global_step, total)
+        momentum = self.target_encoder.update(self.encoder, steps, total)
+        self.target_projector.update(self.projector, steps, total)
         self.log("train/ema_momentum", momentum, on_step=False, on_epoch=True, batch_size=1)
 
     def embed(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:

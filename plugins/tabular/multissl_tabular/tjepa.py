@@ -80,9 +80,9 @@ class TJEPA(Method):
         target_latents = full.gather(1, index).view_as(predicted)
         return self.objective(predicted, target_latents)
 
-    def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
+    def after_optimizer_step(self, steps: int) -> None:
         """EMA step after each optimisation step, momentum following the schedule over the whole run."""
-        self.target_encoder.update(self.context_encoder, self.global_step, self.trainer.estimated_stepping_batches)
+        self.target_encoder.update(self.context_encoder, steps, self.trainer.estimated_stepping_batches)
 
     def embed(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.target_encoder.teacher.embed(batch["numeric"], batch["categorical"], self.config.embedding)

@@ -87,9 +87,9 @@ class BGRL(Method):
         loss = first + second
         return loss, {"loss": loss.detach(), "cosine": (first_logs["cosine"] + second_logs["cosine"]) / 2}
 
-    def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
+    def after_optimizer_step(self, steps: int) -> None:
         """The target encoder follows the online one after each optimiser step."""
-        momentum = self.target_encoder.update(self.encoder, self.global_step, self.trainer.estimated_stepping_batches)
+        momentum = self.target_encoder.update(self.encoder, steps, self.trainer.estimated_stepping_batches)
         self.log("train/ema_momentum", momentum, on_step=False, on_epoch=True, batch_size=1)
 
     def embed(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
