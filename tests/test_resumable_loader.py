@@ -61,3 +61,20 @@ def test_a_look_at_an_earlier_epoch_leaves_the_position_for_its_own_epoch():
     expected = loader()
     expected.sampler.set_epoch(2)
     assert epoch(resumed) == epoch(expected)[3:]
+
+
+class Stream(torch.utils.data.IterableDataset):
+    """Batches 0..5 of a stream that draws no indices (a streamed table)."""
+
+    def __iter__(self):
+        return iter(torch.arange(6))
+
+
+def test_a_stream_resumed_inside_an_epoch_reads_and_drops_what_was_taken():
+    original = ResumableDataLoader(Stream(), batch_size=None)
+    taken = iter(original)
+    next(taken), next(taken)
+    resumed = ResumableDataLoader(Stream(), batch_size=None)
+    resumed.load_state_dict(original.state_dict())
+    assert [int(batch) for batch in resumed] == [2, 3, 4, 5]
+    assert [int(batch) for batch in resumed] == list(range(6)), "the next epoch starts at its beginning"

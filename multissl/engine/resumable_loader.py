@@ -9,7 +9,14 @@ here is two integers, so the loader below keeps it itself:
 - the order of epoch ``e`` is a permutation drawn from ``(seed, e)`` alone (as ``DistributedSampler`` does),
   so any epoch's order is known without replaying earlier ones; Lightning calls ``set_epoch`` before each;
 - the position is the number of batches handed out in the current epoch; a resumed epoch skips that many
-  batches of indices (no sample is loaded to skip it).
+  batches of indices (no sample is loaded to skip it). A sampler that yields whole batches (``batch_size=None``:
+  speech's duration batches, graph seed batches) is skipped the same way, one batch per item. An
+  ``IterableDataset`` (a streamed table) draws no indices: its skipped batches are read and dropped, so the
+  resumed epoch goes on with the batches the interrupted one had not reached.
+
+A plugin's loader is resumable when its epoch order is a function of ``(seed, epoch)`` and it derives from
+:class:`ResumableDataLoader`; without ``state_dict``, Lightning would resume inside an epoch by training the
+remaining number of steps from the epoch's first batch (its beginning twice, its end never).
 
 Under several processes (DDP: ``ddp``, ``ddp_spawn``, torchrun, srun) each process takes a disjoint share of the
 same epoch order, of equal length on every process, so every process takes the same number of steps. The sampler
@@ -19,13 +26,14 @@ is a ``DistributedSampler`` so that Lightning (``use_distributed_sampler``) keep
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Iterator
 from typing import Any
 
 import torch
 from lightning.pytorch.callbacks import Callback
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DataLoader, DistributedSampler, IterableDataset
 
 from multissl import distributed
 from multissl.engine.derived_seed import derived_seed
@@ -85,11 +93,18 @@ class ResumableDataLoader(DataLoader):
     def _batches(self) -> Iterator[Any]:
         # a generator: the epoch is read at the first batch, after Lightning's set_epoch
         skip = self._take_resume_position()
-        self._skip_batches = skip
+        streamed = isinstance(self.dataset, IterableDataset)
+        self._skip_batches = 0 if streamed else skip
+        # a loader without a generator draws its workers' base seed from the global one when an iterator starts; the
+        # run that was not interrupted drew it at the start of this epoch, before the checkpoint restored here
+        resuming_without_generator = skip > 0 and self.generator is None
         try:
-            iterator = super().__iter__()
+            with torch.random.fork_rng(devices=[]) if resuming_without_generator else contextlib.nullcontext():
+                iterator = super().__iter__()
         finally:
             self._skip_batches = 0
+        if streamed:
+            iterator = itertools.islice(iterator, skip, None)
         self._position = skip
         for batch in iterator:
             self._position += 1

@@ -24,6 +24,7 @@ from torch_geometric.sampler import NodeSamplerInput
 
 from multissl import distributed
 from multissl.engine.derived_seed import derived_seed
+from multissl.engine.resumable_loader import ResumableDataLoader
 from multissl.errors import RecipeError
 from multissl_graph.neighbor_sampler import UniformNeighborSampler
 
@@ -110,10 +111,10 @@ def _as_is(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return batch
 
 
-class NeighborLoader(DataLoader):
+class NeighborLoader(ResumableDataLoader):
     """Adds ``graph`` (the whole preprocessed graph, for targets computed once) to each batch in the process that
     trains: a batch made by a worker process passes through shared memory, and the graph with it would be copied
-    there at every batch."""
+    there at every batch. A run resumed inside an epoch goes on with the seed batches it had not reached."""
 
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
         graph = self.dataset.graph

@@ -63,6 +63,27 @@ def test_neighbor_batches_cover_every_node_once_as_seed_and_train_only_on_seeds(
     assert sorted(torch.cat(seeds).tolist()) == list(range(60))
 
 
+def test_a_resumed_epoch_goes_on_with_the_seed_batches_the_interrupted_one_had_not_reached():
+    modality = Graph(GraphOptions(loader="neighbor", num_neighbors=[3]))
+    raw = modality.load(random_graph())
+    modality.fit(raw)
+
+    def loader():
+        built = modality.dataloader(modality.dataset(raw), batch_size=8, shuffle=True, drop_last=False, num_workers=0, seed=0)
+        built.sampler.set_epoch(1)
+        return built
+
+    expected = [batch["n_id"] for batch in loader()]
+    interrupted = loader()
+    taken = iter(interrupted)
+    next(taken), next(taken)
+    resumed = loader()
+    resumed.load_state_dict(interrupted.state_dict())
+    rest = [batch["n_id"] for batch in resumed]
+    assert len(expected) == 8 and len(rest) == 6
+    assert all(torch.equal(a, b) for a, b in zip(rest, expected[2:], strict=True))  # seeds and sampled neighbours
+
+
 def test_mini_batch_task_loss_reads_targets_of_the_global_node_ids():
     full = preprocessed(random_graph())
     task = NodeProperty(4, {"input_dim": 5})

@@ -13,6 +13,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm.auto import tqdm
 
+from multissl.engine.resumable_loader import EpochShuffleSampler, ResumableDataLoader
 from multissl.errors import EmptyDataError, InvalidDataError, RecipeError
 from multissl.modalities.base import Modality, PreprocessingState
 from multissl_speech.audio import AUDIO_EXTENSIONS, STRICT_HINT, AudioCollection, load_audio
@@ -198,21 +199,27 @@ class Speech(Modality):
 
     def dataloader(self, dataset: Dataset, *, batch_size: int, shuffle: bool, drop_last: bool, num_workers: int,
                    seed: int) -> DataLoader:
-        """Batches by count, or by total duration with ``max_batch_seconds``; random crops when shuffling (training)."""
+        """Batches by count, or by total duration with ``max_batch_seconds``; random crops when shuffling (training).
+        Training batches come from a :class:`~multissl.engine.resumable_loader.ResumableDataLoader`: the epoch's order
+        is drawn from ``(seed, epoch)``, and a run resumed inside an epoch goes on with the batches it had not reached
+        (their crops drawn afresh)."""
         collate = functools.partial(self.collate, generator=torch.Generator().manual_seed(seed) if shuffle else None)
         if self.options.max_batch_seconds is None:
-            generator = torch.Generator().manual_seed(seed)
-            return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, num_workers=num_workers,
-                              collate_fn=collate, generator=generator if shuffle else None,
-                              persistent_workers=num_workers > 0)
+            options = dict(batch_size=batch_size, drop_last=drop_last, num_workers=num_workers, collate_fn=collate,
+                           persistent_workers=num_workers > 0)
+            if not shuffle:
+                return DataLoader(dataset, **options)
+            return ResumableDataLoader(dataset, sampler=EpochShuffleSampler(len(dataset), seed),
+                                       generator=torch.Generator().manual_seed(seed), **options)
         durations = np.asarray(_durations(dataset))
         if self.options.max_seconds is not None:
             durations = np.minimum(durations, self.options.max_seconds)
         sampler = DurationBatchSampler(durations, self.options.max_batch_seconds, batch_size, shuffle=shuffle, seed=seed,
                                        drop_last=drop_last)
         # the sampler yields whole batches (it shards them between processes itself), so the loader does not batch
-        return DataLoader(BatchItems(dataset), sampler=sampler, batch_size=None, num_workers=num_workers,
-                          collate_fn=collate, persistent_workers=num_workers > 0)
+        loader = ResumableDataLoader if shuffle else DataLoader
+        return loader(BatchItems(dataset), sampler=sampler, batch_size=None, num_workers=num_workers,
+                      collate_fn=collate, persistent_workers=num_workers > 0)
 
     def input_spec(self) -> dict[str, Any]:
         config = self.feature_config()

@@ -45,6 +45,26 @@ def test_modality_batches_are_padded_with_lengths_and_cropped(tone):
     assert cropped["num_samples"].max() == 8000 and torch.isfinite(cropped["waveform"]).all()
 
 
+@pytest.mark.parametrize("max_batch_seconds", [None, 1.5])
+def test_a_resumed_epoch_goes_on_with_the_batches_the_interrupted_one_had_not_reached(tone, max_batch_seconds):
+    modality = Speech(SpeechOptions(max_batch_seconds=max_batch_seconds))
+    raw = modality.load({"audio": [tone(0.1 + 0.05 * i) for i in range(12)], "sample_rate": 16000})  # lengths name clips
+    modality.fit(raw)
+
+    def loader():
+        built = modality.dataloader(modality.dataset(raw), batch_size=2, shuffle=True, drop_last=False, num_workers=0, seed=0)
+        built.sampler.set_epoch(4)
+        return built
+
+    expected = [batch["num_samples"].tolist() for batch in loader()]
+    interrupted = loader()
+    taken = iter(interrupted)
+    next(taken), next(taken)
+    resumed = loader()
+    resumed.load_state_dict(interrupted.state_dict())
+    assert [batch["num_samples"].tolist() for batch in resumed] == expected[2:] and len(expected) > 3
+
+
 def shares(sampler, world, monkeypatch):
     """The batches each of ``world`` processes takes from ``sampler`` in its current epoch."""
     from multissl import distributed

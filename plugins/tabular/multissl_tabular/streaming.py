@@ -24,6 +24,7 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from multissl import distributed
 from multissl.engine.derived_seed import derived_seed
+from multissl.engine.resumable_loader import ResumableDataLoader
 from multissl.errors import EmptyDataError, InvalidDataError, RecipeError, did_you_mean
 from multissl_tabular.row_sharding import RowSlice, steps_per_rank, worker_slices
 
@@ -252,6 +253,10 @@ class _EpochSetter:
     def __init__(self, batches: StreamedBatches) -> None:
         self.batches = batches
 
+    @property
+    def epoch(self) -> int:
+        return self.batches.epoch
+
     def set_epoch(self, epoch: int) -> None:
         self.batches.epoch = epoch
 
@@ -259,9 +264,11 @@ class _EpochSetter:
         return itertools.repeat(None)
 
 
-class StreamLoader(DataLoader):
+class StreamLoader(ResumableDataLoader):
     """A DataLoader over :class:`StreamedBatches` (already batched: ``batch_size=None``) whose ``sampler.set_epoch``
-    reseeds the shuffle. Workers start afresh each epoch (not persistent) so they receive the new epoch."""
+    reseeds the shuffle. Workers start afresh each epoch (not persistent) so they receive the new epoch. A run
+    resumed inside an epoch reads and drops the batches the interrupted one had trained on, then goes on (with the
+    same ``loader.num_workers``, which decides how the workers' batches interleave)."""
 
     def __init__(self, batches: StreamedBatches, num_workers: int) -> None:
         super().__init__(batches, batch_size=None, num_workers=num_workers)

@@ -71,6 +71,35 @@ def test_shuffled_epochs_give_every_row_once_in_a_new_order(parquet):
     assert not torch.equal(torch.cat(first), torch.cat(second))
 
 
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_a_resumed_epoch_goes_on_with_the_batches_the_interrupted_one_had_not_reached(parquet, num_workers):
+    path, _ = parquet
+    modality = Tabular(_options(streaming=True))
+    stream = modality.load(path)
+    modality.fit(stream)
+
+    def loader():
+        return modality.dataloader(modality.dataset(stream), batch_size=32, shuffle=True, drop_last=False,
+                                   num_workers=num_workers, seed=0)
+
+    whole = loader()
+    whole.sampler.set_epoch(2)
+    expected = [b["numeric"] for b in whole]
+    interrupted = loader()
+    interrupted.sampler.set_epoch(2)
+    taken = iter(interrupted)
+    next(taken), next(taken), next(taken)
+    state = interrupted.state_dict()
+    assert state == {"epoch": 2, "batches": 3}
+    resumed = loader()
+    resumed.load_state_dict(state)
+    resumed.sampler.set_epoch(2)
+    rest = [b["numeric"] for b in resumed]
+    assert len(rest) == len(expected) - 3
+    for got, want in zip(rest, expected[3:], strict=True):
+        torch.testing.assert_close(got, want, rtol=0, atol=0, equal_nan=True)
+
+
 def test_pretrain_streams_and_embeds_like_the_in_memory_table(parquet):
     path, frame = parquet
     run = multissl.pretrain(
