@@ -155,6 +155,34 @@ def test_bgrl_target_batch_norm_reads_each_view_as_the_references_training_mode_
     assert not any(m.training for m in method.target_encoder.modules())  # eval mode again after the step
 
 
+def test_bgrl_evaluates_with_about_the_last_training_views_batch_statistics_as_the_reference():
+    """The reference's ``BatchNorm(momentum=0.99)``: running ← 0.01·running + 0.99·batch after each training view."""
+    from multissl_graph.contrastive.bgrl import BGRL, BGRLConfig
+
+    modality, batch = karate()
+    method = BGRL(BGRLConfig(), modality.input_spec()).train()
+    first = method.encoder.norms[0]
+    seen = []
+    first.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0].detach()))
+    method.ssl_loss(batch)
+    assert len(seen) == 2  # the online encoder's two views; the target's forwards leave these statistics alone
+    first_view, last_view = (view.mean(dim=0) for view in seen)
+    assert torch.allclose(first.running_mean, 0.01 * 0.99 * first_view + 0.99 * last_view, atol=1e-5)
+    with pytest.raises(RecipeError, match="batch_norm_momentum"):
+        registry().get("encoder", "gcn_stack")(input_dim=34, hidden_dims=[8], batch_norm=True, batch_norm_momentum=0.0)
+
+
+def test_an_override_of_one_encoder_option_keeps_bgrls_batch_norm():
+    from multissl import api
+    from multissl.recipe import apply_overrides, read_recipe, resolve
+
+    raw = read_recipe(api.resolve_recipe_path("cora_bgrl"))
+    recipe = resolve(apply_overrides(raw, ["method.encoder_options.hidden_dims=[256, 128]"]), registry())
+    assert recipe.method_options.encoder_options == {
+        "hidden_dims": [256, 128], "activation": "prelu_shared", "batch_norm": True, "batch_norm_momentum": 0.99,
+    }
+
+
 @pytest.mark.parametrize(("name", "slopes"), [("prelu", 8), ("prelu_shared", 1)])
 def test_prelu_learns_one_slope_per_channel_or_one_per_layer_as_the_reference_code(name, slopes):
     encoder = registry().get("encoder", "gcn_stack")(input_dim=34, hidden_dims=[8, 8], activation=name)

@@ -6,9 +6,10 @@ through an online GCN encoder ``E_θ`` and a target encoder ``E_φ``, an exponen
 (``φ ← τφ + (1 − τ)θ`` after each step, ``τ`` from 0.99 to 1 along a half cosine; the core's
 :class:`~multissl.targets.ema_teacher.EMATeacher`). As in the reference, the target starts from its own random
 initialisation and its BatchNorm normalises each view by that view's own statistics (the reference's target network
-runs in training mode). A predictor ``p_θ`` (Linear, PReLU, Linear) maps online embeddings;
-``L = (2 − 2 cos(p(E_θ(v₁)), sg E_φ(v₂))) + (2 − 2 cos(p(E_θ(v₂)), sg E_φ(v₁)))`` averaged over nodes (the core's
-BYOL loss). The embedding is the online encoder's.
+runs in training mode). The online encoder's BatchNorm has the reference's momentum 0.99, so its running statistics,
+which evaluation reads, are about those of the last training view. A predictor ``p_θ`` (Linear, PReLU, Linear) maps
+online embeddings; ``L = (2 − 2 cos(p(E_θ(v₁)), sg E_φ(v₂))) + (2 − 2 cos(p(E_θ(v₂)), sg E_φ(v₁)))`` averaged over
+nodes (the core's BYOL loss). The embedding is the online encoder's.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ class BGRLConfig:
     input: str = "graph_nodes"
     encoder: str = "gcn_stack"
     encoder_options: dict[str, Any] = dataclasses.field(
-        default_factory=lambda: {"hidden_dims": [512, 256], "activation": "prelu_shared", "batch_norm": True}
+        default_factory=lambda: {
+            "hidden_dims": [512, 256], "activation": "prelu_shared", "batch_norm": True, "batch_norm_momentum": 0.99,
+        }
     )
     first_views: list[dict[str, Any]] = dataclasses.field(
         default_factory=lambda: [{"name": "graph_edge_drop", "p": 0.2}, {"name": "graph_feature_mask", "p": 0.2}]

@@ -39,21 +39,30 @@ class GCNStack(nn.Module):
         hidden_dims: list[int] = (512,),
         activation: Literal["relu", "elu", "prelu", "prelu_shared"] = "prelu",
         batch_norm: bool = False,
+        batch_norm_momentum: float = 0.1,
         final_activation: bool = True,
         dropout: float = 0.0,
         num_classes: int = 0,
     ) -> None:
-        """``num_classes`` comes with the graph modality's input spec; an encoder does not use it."""
+        """``batch_norm_momentum`` is PyTorch's: ``running ← (1 − m)·running + m·batch`` (0.1 by default; BGRL's 0.99
+        evaluates with about the last training view's statistics). ``num_classes`` comes with the graph modality's
+        input spec; an encoder does not use it."""
         from torch_geometric.nn import GCNConv
 
         super().__init__()
         if not hidden_dims or any(int(width) < 1 for width in hidden_dims):
             raise RecipeError(f"gcn_stack hidden_dims must be a non-empty list of positive widths, got {hidden_dims!r}.")
+        if not 0.0 < batch_norm_momentum <= 1.0:
+            raise RecipeError(
+                f"gcn_stack batch_norm_momentum must lie in (0, 1] (the weight of each new batch; PyTorch uses 0.1), "
+                f"got {batch_norm_momentum!r}."
+            )
         dims = [input_dim, *map(int, hidden_dims)]
         last = len(dims) - 2
         self.convs = nn.ModuleList(GCNConv(a, b) for a, b in zip(dims[:-1], dims[1:]))
         self.norms = nn.ModuleList(
-            nn.BatchNorm1d(b) if batch_norm and (i < last or final_activation) else nn.Identity() for i, b in enumerate(dims[1:])
+            nn.BatchNorm1d(b, momentum=batch_norm_momentum) if batch_norm and (i < last or final_activation) else nn.Identity()
+            for i, b in enumerate(dims[1:])
         )
         self.activations = nn.ModuleList(
             activation_layer(activation, b) if i < last or final_activation else nn.Identity() for i, b in enumerate(dims[1:])
