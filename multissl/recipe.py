@@ -276,21 +276,26 @@ def apply_overrides(raw: dict[str, Any], assignments: list[str]) -> dict[str, An
     raw = copy.deepcopy(raw)
     for assignment in assignments:
         key, value = parse_assignment(assignment)
-        *parents, leaf = key.split(".")
-        node = raw
-        for depth, part in enumerate(parents):
-            if depth == 1 and parents[0] == "method" and part not in node:
-                default = method_option_default(raw, part)
-                if isinstance(default, dict):
-                    node[part] = copy.deepcopy(default)
-            child = node.setdefault(part, {})
-            if isinstance(child, str) and part == "method":
-                child = node[part] = {"name": child}
-            if not isinstance(child, dict):
-                raise RecipeError(f"Override {assignment!r}: {part!r} is not a section.")
-            node = child
-        node[leaf] = value
+        assign(raw, key, value, f"Override {assignment!r}")
     return raw
+
+
+def assign(raw: dict[str, Any], key: str, value: Any, where: str) -> None:
+    """Set the dotted ``key`` of ``raw`` in place, as :func:`apply_overrides` does; ``where`` names it in errors."""
+    *parents, leaf = key.split(".")
+    node = raw
+    for depth, part in enumerate(parents):
+        if depth == 1 and parents[0] == "method" and part not in node:
+            default = method_option_default(raw, part)
+            if isinstance(default, dict):
+                node[part] = copy.deepcopy(default)
+        child = node.setdefault(part, {})
+        if isinstance(child, str) and part == "method":
+            child = node[part] = {"name": child}
+        if not isinstance(child, dict):
+            raise RecipeError(f"{where}: {part!r} is not a section.")
+        node = child
+    node[leaf] = value
 
 
 def method_option_default(raw: dict[str, Any], option: str) -> Any:
@@ -467,7 +472,8 @@ def flat_overrides(raw: dict[str, Any], overrides: dict[str, Any], registry) -> 
     ``max_epochs=5`` goes to ``trainer``, ``batch_size`` to ``loader``, ``lr`` to ``optimizer``,
     ``seed``/``output_dir``/``resume`` to the top level, a method option to ``method`` and a modality
     option (``label_column``) to ``data``.
-    Dotted keys (``trainer__devices`` or ``{"trainer.devices": 2}``) address a section explicitly.
+    Dotted keys (``trainer__devices`` or ``{"trainer.devices": 2}``) address a section explicitly; a deeper one
+    edits one key of a mapping option (``method.encoder_options.hidden_dims``), as :func:`apply_overrides` does.
     """
     raw = copy.deepcopy(raw)
     sections = {
@@ -492,8 +498,7 @@ def flat_overrides(raw: dict[str, Any], overrides: dict[str, Any], registry) -> 
     for key, value in overrides.items():
         dotted = key.replace("__", ".")
         if "." in dotted:
-            section, _, leaf = dotted.partition(".")
-            raw.setdefault(section, {})[leaf] = value
+            assign(raw, dotted, value, f"Keyword override {key!r}")
         elif key in top_level:
             raw[key] = value
         elif key in method_fields:

@@ -124,3 +124,5 @@ def test_a_dotted_override_into_a_default_mapping_edits_that_default(monkeypatch
     assert edited.method_options.encoder_options == {"hidden_dims": [32, 16], "norm": "layer"}
     assert replaced.method_options.encoder_options == {"hidden_dims": [32, 16]}
     assert byol["encoder_options"] == {"hidden_dims": [64], "norm": "layer"}, "the default must not be edited in place"
+    keyword = recipes.flat_overrides(raw, {"method__encoder_options__hidden_dims": [8]}, registry())
+    assert recipes.resolve(keyword, registry()).method_options.encoder_options == {"hidden_dims": [8], "norm": "layer"}
