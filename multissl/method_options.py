@@ -18,17 +18,21 @@ def method_options(method_cls: type, registry, modality: str | None = None) -> l
     config = getattr(method_cls, "Config", None)
     if config is None or not dataclasses.is_dataclass(config):
         return []
-    overrides: dict[str, Any] = {}
+    defaults: dict[str, Any] = {}
     if modality is not None:
-        modality_cls = registry.get("modality", modality)
         name = next((c.name for c in registry.entries("method") if c.load() is method_cls), None)
-        overrides = dict(modality_cls.method_defaults.get(name, {}))
+        defaults = registry.get("modality", modality).method_defaults.get(name, {})
     docs = field_docs(config)
-    rows = []
-    for field in dataclasses.fields(config):
-        default = overrides[field.name] if field.name in overrides else field_default(config, field.name)
-        rows.append({"name": field.name, "default": default, "doc": docs.get(field.name, "")})
-    return rows
+    return [
+        {"name": field.name, "default": option_default(config, defaults, field.name), "doc": docs.get(field.name, "")}
+        for field in dataclasses.fields(config)
+    ]
+
+
+def option_default(config: type, modality_defaults: dict[str, Any], option: str) -> Any:
+    """What a recipe that does not set the method option ``option`` gets: the modality's ``method_defaults`` value for
+    the method, else the ``Config`` field's default."""
+    return modality_defaults[option] if option in modality_defaults else field_default(config, option)
 
 
 def field_docs(config: type) -> dict[str, str]:

@@ -24,8 +24,9 @@ from typing import Any, Literal
 
 import yaml
 
-from multissl.config import build_options, field_default, options_as_dict
+from multissl.config import build_options, options_as_dict
 from multissl.errors import MultisslError, RecipeError, did_you_mean
+from multissl.method_options import option_default
 
 TOP_LEVEL_KEYS = ("modality", "data", "method", "trainer", "loader", "optimizer", "evaluate", "seed", "output_dir", "resume")
 
@@ -314,11 +315,10 @@ def method_option_default(raw: dict[str, Any], option: str) -> Any:
         method_name = method_name or registry().default_method(modality_name)
         if not isinstance(method_name, str):
             return None
-        defaults = modality_cls.method_defaults.get(method_name, {})
         config = registry().get("method", method_name).Config
     except MultisslError:
         return None
-    return defaults[option] if option in defaults else field_default(config, option)
+    return option_default(config, modality_cls.method_defaults.get(method_name, {}), option)
 
 
 def resolve(raw: dict[str, Any], registry) -> Recipe:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -115,9 +115,11 @@ class Modality(abc.ABC):
         return None
 
     def dataloader(
-        self, dataset: Dataset, *, batch_size: int, shuffle: bool, drop_last: bool, num_workers: int, seed: int
+        self, dataset: Dataset, *, batch_size: int, shuffle: bool, drop_last: bool, num_workers: int, seed: int,
+        collate_fn: Callable[[list[Any]], Any] | None = None,
     ) -> DataLoader:
-        """Batches of ``dataset``; modalities with their own batching (by duration, graphs) override this.
+        """Batches of ``dataset``, put together by ``collate_fn`` (default :meth:`collate`; an override passes its own,
+        e.g. one that crops at random); modalities with their own batching (by duration, graphs) override this.
 
         Shuffled batches come from a :class:`~multissl.engine.resumable_loader.ResumableDataLoader`: each
         epoch's order depends on ``(seed, epoch)`` only, and a run resumed inside an epoch continues where it stopped.
@@ -125,7 +127,7 @@ class Modality(abc.ABC):
         (Lightning keeps the sampler: it is a ``DistributedSampler``)."""
         generator = torch.Generator().manual_seed(seed)  # worker seeds: the global RNG stays untouched
         options = dict(
-            batch_size=batch_size, drop_last=drop_last, num_workers=num_workers, collate_fn=self.collate,
+            batch_size=batch_size, drop_last=drop_last, num_workers=num_workers, collate_fn=collate_fn or self.collate,
             persistent_workers=num_workers > 0,
         )
         if shuffle and not isinstance(dataset, IterableDataset):

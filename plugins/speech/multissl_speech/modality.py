@@ -13,7 +13,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm.auto import tqdm
 
-from multissl.engine.resumable_loader import EpochShuffleSampler, ResumableDataLoader
+from multissl.engine.resumable_loader import ResumableDataLoader
 from multissl.errors import EmptyDataError, InvalidDataError, RecipeError
 from multissl.modalities.base import Modality, PreprocessingState
 from multissl_speech.audio import AUDIO_EXTENSIONS, STRICT_HINT, AudioCollection, load_audio
@@ -205,12 +205,8 @@ class Speech(Modality):
         (their crops drawn afresh)."""
         collate = functools.partial(self.collate, generator=torch.Generator().manual_seed(seed) if shuffle else None)
         if self.options.max_batch_seconds is None:
-            options = dict(batch_size=batch_size, drop_last=drop_last, num_workers=num_workers, collate_fn=collate,
-                           persistent_workers=num_workers > 0)
-            if not shuffle:
-                return DataLoader(dataset, **options)
-            return ResumableDataLoader(dataset, sampler=EpochShuffleSampler(len(dataset), seed),
-                                       generator=torch.Generator().manual_seed(seed), **options)
+            return super().dataloader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
+                                      num_workers=num_workers, seed=seed, collate_fn=collate)
         durations = np.asarray(_durations(dataset))
         if self.options.max_seconds is not None:
             durations = np.minimum(durations, self.options.max_seconds)
