@@ -15,6 +15,8 @@ run's recipe (encoder, hidden size, dropout, trainer, optimizer, seed): the same
 (SelfTask with ``ssl_weight = 0``), scored by its classifier. A run of another method (DGI, GRACE, BGRL, GraphMAE,
 the generic methods) is compared with that GCN at its own settings (Kipf & Welling 2017: hidden 128, dropout 0.5,
 lr 0.01, weight decay 5e-4, 200 epochs, best validation epoch kept), whatever the run's encoder and schedule.
+The same classifier or probe is also scored on the validation nodes (``node_classification/validation_accuracy``, no
+baseline), the figure to pick a recipe's settings by without reading the test nodes.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from multissl_graph.baseline_run import train_variant
 from multissl_graph.selftask import SelfTaskConfig
 
 METRIC = "node_classification/accuracy"
+VALIDATION_METRIC = "node_classification/validation_accuracy"
+"""The run's accuracy on the validation nodes, by the same classifier or probe: what hyperparameters are picked by."""
 SHARED_OPTIONS = ("encoder", "hidden_dim", "encoder_layers", "dropout")
 """SelfTask options the baseline GCN takes from the run (the model's shape), when the run is a SelfTask run."""
 
@@ -82,7 +86,7 @@ class NodeClassification(Evaluator):
     def __call__(self, run: Any, source: Any) -> dict[str, Any]:
         raw = run.read(source)
         train_nodes, test_nodes = self.split(raw)
-        accuracy = _accuracy(run, raw, train_nodes, test_nodes, self.options, self.seed)
+        score = _accuracy(run, raw, train_nodes, test_nodes, self.options, self.seed)
         own = run.recipe.method_options
         selftask_run = isinstance(own, SelfTaskConfig)
         shape = {name: getattr(own, name) for name in SHARED_OPTIONS if selftask_run and hasattr(own, name)}
@@ -91,10 +95,11 @@ class NodeClassification(Evaluator):
         baseline = train_variant(
             run, held_out, "selftask", {**shape, "task": "node_property", "ssl_weight": 0.0}, own_schedule=not selftask_run
         )
-        baseline_accuracy = _accuracy(baseline, held_out, train_nodes, test_nodes)
+        baseline_score = _accuracy(baseline, held_out, train_nodes, test_nodes)
+        validation = {} if score.validation is None else {VALIDATION_METRIC: score.validation}
         return {
-            METRIC: accuracy, BASELINE_PREFIX + METRIC: baseline_accuracy, BASELINE_KEY: "GCN without SSL",
-            "n_train": int(train_nodes.sum()), "n_test": int(test_nodes.sum()),
+            METRIC: score.test, BASELINE_PREFIX + METRIC: baseline_score.test, BASELINE_KEY: "GCN without SSL",
+            **validation, "n_train": int(train_nodes.sum()), "n_test": int(test_nodes.sum()),
         }
 
     def split(self, raw) -> tuple[torch.Tensor, torch.Tensor]:
@@ -134,8 +139,22 @@ class NodeClassification(Evaluator):
         return train_mask, test_mask
 
 
-def _accuracy(run: Any, graph, train_nodes: torch.Tensor, test_nodes: torch.Tensor, options=None, seed: int = 0) -> float:
-    """Test accuracy of ``run`` (trained on ``graph``): its classifier when it trained one, else a linear probe on its
+@dataclasses.dataclass(frozen=True)
+class Accuracy:
+    """A classifier's or probe's accuracy on the test nodes and on the validation nodes (``None`` without any)."""
+
+    test: float
+    validation: float | None
+
+
+def _validation_nodes(graph, train: np.ndarray, test: np.ndarray) -> np.ndarray:
+    """The graph's labelled ``val_mask`` nodes outside the training and test nodes (none without a ``val_mask``)."""
+    val_mask = getattr(graph, "val_mask", None)
+    return np.zeros_like(train) if val_mask is None else val_mask.numpy() & (graph.y.numpy() >= 0) & ~train & ~test
+
+
+def _accuracy(run: Any, graph, train_nodes: torch.Tensor, test_nodes: torch.Tensor, options=None, seed: int = 0) -> Accuracy:
+    """Accuracy of ``run`` (trained on ``graph``): its classifier when it trained one, else a linear probe on its
     embeddings fitted on ``train_nodes`` (:func:`_probe_accuracy`)."""
     y = graph.y.long()
     method = run.method
@@ -152,12 +171,13 @@ def _accuracy(run: Any, graph, train_nodes: torch.Tensor, test_nodes: torch.Tens
     device = next(method.parameters()).device
     method.eval()
     with torch.inference_mode():
-        predicted = method.predict_classes({k: v.to(device) for k, v in batch.items()}).cpu()
-    return float((predicted[test_nodes] == y[test_nodes]).float().mean())
+        correct = method.predict_classes({k: v.to(device) for k, v in batch.items()}).cpu() == y
+    val = torch.as_tensor(_validation_nodes(graph, batch["train_mask"].numpy(), test_nodes.numpy()))
+    return Accuracy(float(correct[test_nodes].float().mean()), float(correct[val].float().mean()) if val.any() else None)
 
 
-def _probe_accuracy(embeddings: np.ndarray, graph, train_nodes: torch.Tensor, test_nodes: torch.Tensor, options, seed: int = 0) -> float:
-    """Test accuracy of a linear probe on frozen ``embeddings`` fitted on ``train_nodes``, optionally L2-normalised
+def _probe_accuracy(embeddings: np.ndarray, graph, train_nodes: torch.Tensor, test_nodes: torch.Tensor, options, seed: int = 0) -> Accuracy:
+    """Accuracy of a linear probe on frozen ``embeddings`` fitted on ``train_nodes``, optionally L2-normalised
     per node and standardised per dimension:
     :func:`_adam_probe_accuracy` or scikit-learn's logistic regression with the ``C`` of ``options.probe_c`` most
     accurate on the validation nodes (the first without any)."""
@@ -170,16 +190,18 @@ def _probe_accuracy(embeddings: np.ndarray, graph, train_nodes: torch.Tensor, te
         embeddings = normalize(embeddings, norm="l2")
     if options.probe_standardize:
         embeddings = StandardScaler().fit(embeddings[train]).transform(embeddings)
-    val_mask = getattr(graph, "val_mask", None)
-    val = np.zeros_like(train) if val_mask is None else val_mask.numpy() & (y >= 0) & ~train & ~test
+    val = _validation_nodes(graph, train, test)
     if options.probe == "adam":
         return _adam_probe_accuracy(embeddings, y, train, val, test, options, seed)
     probes = [LogisticRegression(max_iter=1000, C=c).fit(embeddings[train], y[train]) for c in options.probe_c]
-    best = max(probes, key=lambda probe: probe.score(embeddings[val], y[val])) if val.any() and len(probes) > 1 else probes[0]
-    return float(best.score(embeddings[test], y[test]))
+    if not val.any():
+        return Accuracy(float(probes[0].score(embeddings[test], y[test])), None)
+    scores = [probe.score(embeddings[val], y[val]) for probe in probes]
+    best = int(np.argmax(scores))
+    return Accuracy(float(probes[best].score(embeddings[test], y[test])), float(scores[best]))
 
 
-def _adam_probe_accuracy(embeddings: np.ndarray, y: np.ndarray, train, val, test, options, seed: int) -> float:
+def _adam_probe_accuracy(embeddings: np.ndarray, y: np.ndarray, train, val, test, options, seed: int) -> Accuracy:
     """GraphMAE's linear probe: ``softmax(W h + b)`` trained full-batch on the training nodes by cross-entropy with
     Adam; the test accuracy at the last epoch whose validation accuracy is the best so far (the last epoch's without
     validation nodes). A hand-written loop, as no library trains a probe with this early stopping."""
@@ -199,4 +221,4 @@ def _adam_probe_accuracy(embeddings: np.ndarray, y: np.ndarray, train, val, test
         val_accuracy = float(correct[val].float().mean()) if val.any() else 0.0
         if val_accuracy >= best_val:
             best_val, test_accuracy = val_accuracy, float(correct[test].float().mean())
-    return test_accuracy
+    return Accuracy(test_accuracy, best_val if val.any() else None)

@@ -346,7 +346,8 @@ def test_the_probe_keeps_the_l2_strength_best_on_the_validation_nodes():
     picked = _probe_accuracy(
         embeddings, graph, train, test, NodeClassificationOptions(probe="sklearn", probe_c=[1e-6, 10.0], probe_standardize=True)
     )
-    assert strict == pytest.approx(15 / 50) and picked > 0.95  # strict: class 1 everywhere
+    assert strict.test == pytest.approx(15 / 50) and strict.validation == pytest.approx(15 / 35)  # class 1 everywhere
+    assert picked.test > 0.95 and picked.validation > 0.95
 
 
 def test_the_adam_probe_scores_the_test_nodes_at_the_best_validation_epoch():
@@ -364,9 +365,12 @@ def test_the_adam_probe_scores_the_test_nodes_at_the_best_validation_epoch():
     graph = Data(y=torch.as_tensor(y), val_mask=val)
     options = NodeClassificationOptions(probe_lr=0.1)  # two features at unit scale: a faster rate than Cora's
     trained = _probe_accuracy(embeddings, graph, train, test, options, seed=0)
-    assert trained > 0.95 and trained == _probe_accuracy(embeddings, graph, train, test, options, seed=0)
+    assert trained.test > 0.95 and trained.validation > 0.95
+    assert trained == _probe_accuracy(embeddings, graph, train, test, options, seed=0)
     one_step = _probe_accuracy(embeddings, graph, train, test, NodeClassificationOptions(probe_lr=0.1, probe_epochs=1))
-    assert one_step < 0.5  # one step from a random start: the score is the trained epoch's, not a fixed one
+    assert one_step.test < 0.5  # one step from a random start: the score is the trained epoch's, not a fixed one
+    without_validation = Data(y=torch.as_tensor(y))
+    assert _probe_accuracy(embeddings, without_validation, train, test, options, seed=0).validation is None
 
 
 def test_the_normalized_probe_ignores_each_embeddings_length():
@@ -385,6 +389,6 @@ def test_the_normalized_probe_ignores_each_embeddings_length():
     graph = Data(y=torch.as_tensor(y), val_mask=val)
     normalized = NodeClassificationOptions(probe_normalize=True, probe_lr=0.1)
     on_lengths = _probe_accuracy(directions * lengths, graph, train, test, normalized)
-    assert on_lengths == _probe_accuracy(directions, graph, train, test, normalized) and on_lengths > 0.9
+    assert on_lengths == _probe_accuracy(directions, graph, train, test, normalized) and on_lengths.test > 0.9
     plain = NodeClassificationOptions(probe_lr=0.1)  # without it, the lengths change what the probe learns
     assert _probe_accuracy(directions * lengths, graph, train, test, plain) != _probe_accuracy(directions, graph, train, test, plain)

@@ -37,6 +37,7 @@ def train(graph, **options):
 def test_a_graph_whose_features_give_the_label_is_classified_perfectly_by_the_run_and_the_baseline():
     report = multissl.evaluate(train(separable_graph()), separable_graph())
     assert report["node_classification/accuracy"] == 1.0 and report["baseline/node_classification/accuracy"] == 1.0
+    assert report["node_classification/validation_accuracy"] == 1.0  # the same classifier on the 15 validation nodes
     assert report["baseline"] == "GCN without SSL"
     assert report["n_train"] == 15 and report["n_test"] == 30
 
@@ -46,6 +47,7 @@ def test_a_label_free_run_is_probed_on_the_training_nodes():
     assert run.method.classifier is None
     report = multissl.evaluate(run, separable_graph())
     assert report["node_classification/accuracy"] == 1.0 and report["baseline/node_classification/accuracy"] == 1.0
+    assert report["node_classification/validation_accuracy"] == 1.0
 
 
 def test_without_a_test_mask_a_seeded_stratified_split_excludes_training_and_validation_nodes():

@@ -15,7 +15,7 @@ RECIPES = sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "multiss
 ONE_STEP = {"trainer.max_epochs": 1, "trainer.enable_progress_bar": False}
 SEENET_ONE_STEP = {"method.pretrain_epochs": 1, "method.train_epochs": 1, "method.hidden_dim": 8, "trainer.max_epochs": 2}
 KEYS = {
-    "graph": {"node_classification/accuracy", "baseline/node_classification/accuracy"},
+    "graph": {"node_classification/accuracy", "node_classification/validation_accuracy", "baseline/node_classification/accuracy"},
     "temporal_relations": {"mrr@10", "hits@10", "baseline/mrr@10", "baseline/hits@10"},
 }
 
