@@ -8,7 +8,7 @@ import torch
 
 import multissl
 from multissl.errors import InvalidDataError, RecipeError
-from multissl.methods.generic_input import Inputs, apply_views
+from multissl.methods.generic_input import apply_views
 from multissl.objectives.scaled_cosine_error import ScaledCosineError
 from multissl.plugins import registry
 from multissl_graph.contrastive.cca_ssg import CCASSGLoss
@@ -173,10 +173,9 @@ def test_bgrl_evaluates_with_about_the_last_training_views_batch_statistics_as_t
 
 
 def test_an_override_of_one_encoder_option_keeps_bgrls_batch_norm():
-    from multissl import api
-    from multissl.recipe import apply_overrides, read_recipe, resolve
+    from multissl.recipe import apply_overrides, resolve
 
-    raw = read_recipe(api.resolve_recipe_path("cora_bgrl"))
+    raw = {"modality": "graph", "data": {"source": "cora"}, "method": {"name": "bgrl"}}  # encoder_options left at the default
     recipe = resolve(apply_overrides(raw, ["method.encoder_options.hidden_dims=[256, 128]"]), registry())
     assert recipe.method_options.encoder_options == {
         "hidden_dims": [256, 128], "activation": "prelu_shared", "batch_norm": True, "batch_norm_momentum": 0.99,
